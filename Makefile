@@ -1,0 +1,63 @@
+# Lightblog: `make run` starts everything on embedded defaults, `make test` runs the suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+# The servers `make test-services` and CI use (DEVELOPERS.md: all on 127.0.0.1).
+SERVICES_DATABASE_URL ?= mysql://root@127.0.0.1:3306/test
+SERVICES_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672//
+SERVICES_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: run test test-services lint migrate superuser worker beat web clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# One stamp per requirements set: reinstall only when a requirements file changes.
+$(VENV)/.local: $(BIN)/python requirements/base.txt requirements/local.txt
+	$(BIN)/pip install --quiet -r requirements/local.txt
+	touch $@
+
+$(VENV)/.test: $(BIN)/python requirements/base.txt requirements/local.txt requirements/test.txt
+	$(BIN)/pip install --quiet -r requirements/test.txt
+	touch $@
+
+$(VENV)/.production: $(BIN)/python requirements/base.txt requirements/production.txt
+	$(BIN)/pip install --quiet -r requirements/production.txt
+	touch $@
+
+migrate: $(VENV)/.local
+	$(BIN)/python manage.py migrate --no-input
+
+run: migrate
+	@echo
+	@echo "  Lightblog: http://127.0.0.1:8000/  (admin: http://127.0.0.1:8000/admin/)"
+	@echo "  web + worker + beat below; Ctrl-C stops all three."
+	@echo
+	$(BIN)/honcho start -f Procfile
+
+web worker beat: migrate
+	$(BIN)/honcho start -f Procfile $@
+
+superuser: migrate
+	$(BIN)/python manage.py createsuperuser
+
+lint: $(VENV)/.test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest
+
+# The same suite against MariaDB and RabbitMQ, then the worker tests again on Redis.
+test-services: $(VENV)/.test $(VENV)/.production
+	CI=$${CI:-true} DATABASE_URL=$(SERVICES_DATABASE_URL) CELERY_BROKER_URL=$(SERVICES_AMQP_URL) \
+		$(BIN)/pytest --create-db
+	CI=$${CI:-true} DATABASE_URL=$(SERVICES_DATABASE_URL) CELERY_BROKER_URL=$(SERVICES_REDIS_URL) \
+		$(BIN)/pytest --create-db -m worker
+
+clean:
+	rm -rf $(VENV) var staticfiles

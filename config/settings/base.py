@@ -1,0 +1,246 @@
+"""Settings shared by every environment.
+
+Every value a user may change is read from the environment here, once, through
+django-environ; the README lists each with its default. The defaults run the
+whole project with no server at all: SQLite and kombu's filesystem broker under
+``var/``.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+
+env = environ.Env()
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+# Where the embedded defaults keep their state: the SQLite file and the broker.
+VAR_DIR = Path(env.str("LIGHTBLOG_VAR_DIR", default=str(BASE_DIR / "var")))
+
+# GENERAL
+# ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/settings/#debug
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# Overridden in production, where it has no default.
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-local-key-never-use-in-production")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+LANGUAGE_CODE = "en-us"
+USE_I18N = True
+USE_TZ = True
+SITE_ID = 1
+
+# DATABASES
+# ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/settings/#databases
+DEFAULT_SQLITE_URL = f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
+
+
+def database_from_url(url: str) -> dict:
+    """One database dict from a URL, tuned for the engine it names."""
+    config = env.db_url_config(url)
+    engine = config["ENGINE"]
+    options = config.setdefault("OPTIONS", {})
+    if engine == "django.db.backends.sqlite3":
+        # Web, worker and beat write to one SQLite file at once: WAL lets readers
+        # go on during a write, IMMEDIATE takes the write lock at BEGIN (so two
+        # writers queue instead of failing on lock upgrade) and the timeout is
+        # how long a writer waits for its turn before "database is locked".
+        options.setdefault("transaction_mode", "IMMEDIATE")
+        options.setdefault("timeout", 20)
+        options.setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+    elif engine == "django.db.backends.mysql":
+        # utf8mb4: every unicode character, emoji included, fits.
+        options.setdefault("charset", "utf8mb4")
+        options.setdefault("init_command", "SET sql_mode='STRICT_TRANS_TABLES'")
+        config.setdefault("TEST", {}).update(
+            {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
+        )
+    if engine != "django.db.backends.sqlite3":
+        # Keep connections for a minute, and check them before reuse so a
+        # restarted database server costs one reconnect, not a failed request.
+        config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+        config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
+DATABASES = {"default": database_from_url(env.str("DATABASE_URL", default=DEFAULT_SQLITE_URL))}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# URLS
+# ------------------------------------------------------------------------------
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+# APPS
+# ------------------------------------------------------------------------------
+DJANGO_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.sites",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.admin",
+]
+THIRD_PARTY_APPS = [
+    "django_celery_results",
+    "django_celery_beat",
+]
+LOCAL_APPS = [
+    "blog",
+    "reminders",
+]
+INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
+
+# AUTHENTICATION
+# ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/topics/auth/customizing/
+AUTH_USER_MODEL = "blog.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+
+# PASSWORDS
+# ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/topics/auth/passwords/
+# Argon2 for new passwords; bcrypt hashes (the original Flask blog's) still check
+# and are upgraded on the next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# MIDDLEWARE
+# ------------------------------------------------------------------------------
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+# STATIC
+# ------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# TEMPLATES
+# ------------------------------------------------------------------------------
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# EMAIL
+# ------------------------------------------------------------------------------
+# EMAIL_URL (smtp://user:password@host:587/?tls=True) sets the backend and every
+# EMAIL_* setting at once. The default prints mail to the worker's console.
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Lightblog <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Seconds before a hung SMTP server fails the send (and the task retries).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+
+# CELERY
+# ------------------------------------------------------------------------------
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+
+
+def broker_transport_options(url: str, folder: str = "broker") -> dict:
+    """Transport options fitting the broker the URL names."""
+    if url.startswith("filesystem://"):
+        # One folder is both in and out: producer and consumers share it. The
+        # control folder carries fanout, so `celery inspect ping` works.
+        broker_dir = VAR_DIR / folder
+        queue_dir = broker_dir / "queue"
+        for folder in (queue_dir, broker_dir / "processed", broker_dir / "control"):
+            folder.mkdir(parents=True, exist_ok=True)
+        return {
+            "data_folder_in": str(queue_dir),
+            "data_folder_out": str(queue_dir),
+            "processed_folder": str(broker_dir / "processed"),
+            "control_folder": str(broker_dir / "control"),
+            "polling_interval": 0.2,
+        }
+    if url.startswith(("redis://", "rediss://")):
+        # Redis redelivers an unacknowledged message after this long; no task may
+        # be held longer (the reminders ETA horizon is far below it).
+        return {"visibility_timeout": 3600}
+    return {}
+
+
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(CELERY_BROKER_URL)
+# A worker started before the broker keeps trying instead of exiting.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Outcomes are rows in the database (django-celery-results), with name and args.
+CELERY_RESULT_BACKEND = "django-db"
+CELERY_RESULT_EXTENDED = True
+# Results older than a week are deleted by the daily celery.backend_cleanup.
+CELERY_RESULT_EXPIRES = timedelta(days=7)
+# JSON only: no pickle, so a message can never run code on the worker.
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_TIMEZONE = TIME_ZONE
+# No task may hang a worker process: soft limit raises in the task, hard kills it.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
+# Acknowledge after the task ran, so a worker that dies mid-task gets the message
+# redelivered; the reminder's claim makes the second run harmless.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Take one message at a time: a slow email does not hold others hostage.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Record STARTED so staff can tell a running task from a queued one.
+CELERY_TASK_TRACK_STARTED = True
+CELERY_WORKER_SEND_TASK_EVENTS = True
+CELERY_TASK_SEND_SENT_EVENT = True
+# Beat reads its schedule from the database, editable in the admin.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# utf8mb4 index keys on MySQL are limited to 767 bytes on old row formats: 191 chars.
+DJANGO_CELERY_RESULTS_TASK_ID_MAX_LENGTH = 191
+
+# LOGGING
+# ------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "verbose": {"format": "%(levelname)s %(asctime)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "verbose"},
+    },
+    "root": {"level": env.str("LOG_LEVEL", default="INFO"), "handlers": ["console"]},
+}

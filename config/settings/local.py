@@ -1,0 +1,8 @@
+"""Settings for a developer's machine: ``make run``."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+# GENERAL
+# ------------------------------------------------------------------------------
+DEBUG = env.bool("DJANGO_DEBUG", default=True)

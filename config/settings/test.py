@@ -1,0 +1,38 @@
+"""Settings for the test suite (pytest-django): ``make test``."""
+
+from .base import *  # noqa: F403
+from .base import CELERY_BROKER_URL, DATABASES, VAR_DIR, broker_transport_options, env
+
+# GENERAL
+# ------------------------------------------------------------------------------
+DEBUG = False
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="test-key-not-secret")
+TEST_RUNNER = "django.test.runner.DiscoverRunner"
+
+# DATABASES
+# ------------------------------------------------------------------------------
+# On SQLite the test database is a file, not memory, so that worker and beat
+# threads and subprocesses started by the tests see the same data.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_db.sqlite3")}
+
+# PASSWORDS
+# ------------------------------------------------------------------------------
+# Argon2 stays first (tests that check hashing use it); the suite itself makes
+# thousands of users, so a fast hasher is tried first where a test opts in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+]
+
+# EMAIL
+# ------------------------------------------------------------------------------
+# Tests that send mail point this at an aiosmtpd server of their own.
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# CELERY
+# ------------------------------------------------------------------------------
+# The embedded broker of the tests has its own folder: purging it between tests
+# never touches the messages of a `make run` on the same checkout.
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(CELERY_BROKER_URL, folder="test-broker")

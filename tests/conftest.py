@@ -1,0 +1,217 @@
+"""Fixtures shared by the whole suite: a real Celery worker, a real SMTP server,
+and the environment for subprocesses (worker, beat, gunicorn) started by tests.
+
+Nothing here mocks the pipeline: the worker consumes from the configured broker
+(the filesystem broker in ``make test``, RabbitMQ and Redis in ``make test-services``),
+writes results to the test database, and sends mail over SMTP to aiosmtpd.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from aiosmtpd.controller import Controller
+from celery.contrib.testing import tasks as _celery_ping_task  # noqa: F401  (registers celery.ping)
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings
+from django.db import connection
+
+from config.celery import app as celery_app
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+IN_CI = bool(os.environ.get("CI"))
+
+
+# SERVERS
+# ------------------------------------------------------------------------------
+def server_reachable(host: str, port: int, timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def require_server(name: str, host: str, port: int) -> None:
+    """Skip when a server is missing in an embedded run; fail when it is missing in CI."""
+    if server_reachable(host, port):
+        return
+    message = f"{name} is not reachable on {host}:{port}"
+    if IN_CI:
+        pytest.fail(f"{message} (CI is set: server tests never skip)")
+    pytest.skip(f"{message}: embedded run, server test skipped")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    broker = settings.CELERY_BROKER_URL.split("://", 1)[0]
+    lines = [f"lightblog: database={database} broker={broker} CI={'yes' if IN_CI else 'no'}"]
+    if database == "sqlite3" and broker == "filesystem":
+        lines.append(
+            "lightblog: embedded run (SQLite + filesystem broker); tests that need MariaDB, "
+            "RabbitMQ or Redis skip here and say so; `make test-services` runs them."
+        )
+    return lines
+
+
+# CELERY WORKER
+# ------------------------------------------------------------------------------
+@pytest.fixture
+def celery_worker(transactional_db: None) -> Iterator[object]:
+    """A real worker consuming from the configured broker, in a thread of this process.
+
+    It runs the project's own app (not a test app), so the task routing, acks_late,
+    result backend (django-celery-results) and Django fix-ups are the real ones.
+    Messages left in the queue by earlier tests are purged first.
+    """
+    celery_app.control.purge()
+    with start_worker(
+        celery_app,
+        pool="threads",
+        concurrency=2,
+        perform_ping_check=True,
+        ping_task_timeout=30,
+        shutdown_timeout=30,
+        loglevel="INFO",
+    ) as worker:
+        yield worker
+    celery_app.control.purge()
+
+
+# SMTP SERVER
+# ------------------------------------------------------------------------------
+@dataclass
+class SMTPRecorder:
+    """An aiosmtpd handler that records every message and can refuse recipients.
+
+    ``refuse[address] = "550 5.1.1 No such user"`` refuses that recipient with that
+    reply (a 4xx reply is a temporary refusal, a 5xx a permanent one).
+    """
+
+    messages: list[EmailMessage] = field(default_factory=list)
+    refuse: dict[str, str] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        reply = self.refuse.get(address)
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.lock:
+            self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        with self.lock:
+            return [m for m in self.messages if address in str(m["To"])]
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[EmailMessage]:
+        """Wait until at least ``count`` messages arrived; return them all."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if len(self.messages) >= count:
+                    return list(self.messages)
+            time.sleep(0.05)
+        with self.lock:
+            return list(self.messages)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class SMTPServer:
+    recorder: SMTPRecorder
+    host: str
+    port: int
+    controller: Controller
+    running: bool = True
+
+    @property
+    def url(self) -> str:
+        return f"smtp://{self.host}:{self.port}"
+
+    def stop(self) -> None:
+        """Take the server away: connections are refused until ``start()``."""
+        if self.running:
+            self.controller.stop()
+            self.running = False
+
+    def start(self) -> None:
+        if not self.running:
+            self.controller = Controller(self.recorder, hostname=self.host, port=self.port)
+            self.controller.start()
+            self.running = True
+
+
+@pytest.fixture
+def smtp_server(settings) -> Iterator[SMTPServer]:
+    """A real SMTP server (aiosmtpd) in this process; Django sends mail to it."""
+    recorder = SMTPRecorder()
+    port = free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller.start()
+    server = SMTPServer(recorder=recorder, host="127.0.0.1", port=port, controller=controller)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = server.host
+    settings.EMAIL_PORT = server.port
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    yield server
+    server.stop()
+
+
+# SUBPROCESSES
+# ------------------------------------------------------------------------------
+def database_url_for_subprocess() -> str:
+    """The URL of the database this test runs on (the test database), for a subprocess."""
+    db = connection.settings_dict
+    engine = db["ENGINE"].rsplit(".", 1)[-1]
+    if engine == "sqlite3":
+        return f"sqlite:///{db['NAME']}"
+    scheme = {"mysql": "mysql", "postgresql": "postgres"}[engine]
+    auth = quote(db["USER"] or "")
+    if db["PASSWORD"]:
+        auth += ":" + quote(db["PASSWORD"])
+    return f"{scheme}://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 3306}/{db['NAME']}"
+
+
+@pytest.fixture
+def subprocess_env(transactional_db: None) -> Callable[..., dict[str, str]]:
+    """Environment for a worker, beat or web subprocess on this test's database and broker."""
+
+    def make(**overrides: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            DJANGO_SETTINGS_MODULE="config.settings.test",
+            DATABASE_URL=database_url_for_subprocess(),
+            CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
+            PYTHONUNBUFFERED="1",
+            PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        )
+        env.update(overrides)
+        return env
+
+    return make

@@ -245,3 +245,111 @@ LOGGING = {
     },
     "root": {"level": env.str("LOG_LEVEL", default="INFO"), "handlers": ["console"]},
 }
+
+# API
+# ------------------------------------------------------------------------------
+# Django REST framework: https://www.django-rest-framework.org/api-guide/settings/
+# The API is a second door onto the same services and permission rules as the pages.
+INSTALLED_APPS += [
+    "rest_framework",
+    "rest_framework_simplejwt",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+]
+REST_FRAMEWORK = {
+    # A bearer token for scripts first (so a missing one answers 401 with
+    # WWW-Authenticate), the session for the browsable API and Swagger UI.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": env.int("API_PAGE_SIZE", default=10),
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    # Counters live in the default cache (per process unless CACHES is shared).
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
+        "user": env.str("API_THROTTLE_USER", default="600/minute"),
+        # The token endpoints, per client address: slows password guessing.
+        "token": env.str("API_THROTTLE_TOKEN", default="10/minute"),
+    },
+    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+# djangorestframework-simplejwt: https://django-rest-framework-simplejwt.readthedocs.io/
+SIMPLE_JWT = {
+    # Ten minutes, like the original Flask API's tokens; the refresh token gets a new one.
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_TOKEN_MINUTES", default=10)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(hours=env.int("JWT_REFRESH_TOKEN_HOURS", default=24)),
+    "ALGORITHM": "HS256",
+    # Tokens have their own key, so rotating it logs out API clients only; production
+    # requires it (config/settings/production.py).
+    "SIGNING_KEY": env.str(
+        "JWT_SIGNING_KEY", default="insecure-local-jwt-key-never-use-in-production"
+    ),
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "UPDATE_LAST_LOGIN": False,
+}
+# drf-spectacular: https://drf-spectacular.readthedocs.io/en/latest/settings.html
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Lightblog API",
+    "DESCRIPTION": (
+        "Posts, comments and tags for everyone; reminders for staff. Authenticate with "
+        "`POST /api/auth/token/` and send `Authorization: Bearer <access>`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Separate request and response components: read-only fields (delivery state,
+    # slugs) are never asked of a client.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/",
+    # Swagger UI's assets come from drf-spectacular-sidecar: the docs work offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# REMINDERS
+# ------------------------------------------------------------------------------
+# The welcome-email pipeline (reminders/): every value is in seconds unless named
+# otherwise; the README's reminders section explains each one.
+# A reminder due within this horizon is published at save with eta=date; a later one
+# waits in the database for dispatch_due, so no message is held by a worker longer
+# than RabbitMQ's consumer_timeout (30 min) or Redis's visibility_timeout (1 h).
+REMINDERS_ETA_HORIZON = env.int("REMINDERS_ETA_HORIZON", default=600)
+# A "sending" claim older than this belongs to a lost worker: dispatch_due takes it
+# back. It must exceed CELERY_TASK_TIME_LIMIT, the longest a live send can last.
+REMINDERS_LEASE = env.int("REMINDERS_LEASE", default=600)
+# A pending reminder whose message should have run this long ago is published again.
+REMINDERS_ENQUEUE_GRACE = env.int("REMINDERS_ENQUEUE_GRACE", default=600)
+# Temporary SMTP failures: first delay, doubled per attempt with jitter, capped below
+# the brokers' timeouts; after REMINDERS_MAX_RETRIES retries the reminder is failed.
+REMINDERS_RETRY_DELAY = env.int("REMINDERS_RETRY_DELAY", default=300)
+REMINDERS_RETRY_MAX_DELAY = env.int("REMINDERS_RETRY_MAX_DELAY", default=1200)
+REMINDERS_MAX_RETRIES = env.int("REMINDERS_MAX_RETRIES", default=5)
+# The welcome email's date: the moment of registration plus this.
+REMINDERS_WELCOME_DELAY = env.int("REMINDERS_WELCOME_DELAY", default=0)
+# manage.py reminders_status exits non-zero when a due reminder waits longer than this.
+REMINDERS_DUE_ALERT = env.int("REMINDERS_DUE_ALERT", default=900)
+# Publishing from a web request fails fast when the broker is down: this many quick
+# retries this far apart, then the reminder is left for dispatch_due.
+REMINDERS_PUBLISH_MAX_RETRIES = env.int("REMINDERS_PUBLISH_MAX_RETRIES", default=1)
+REMINDERS_PUBLISH_RETRY_INTERVAL = env.float("REMINDERS_PUBLISH_RETRY_INTERVAL", default=0.2)
+# Reminders dispatch_due publishes per run (the next run, a minute later, takes the rest).
+REMINDERS_DISPATCH_BATCH = env.int("REMINDERS_DISPATCH_BATCH", default=500)
+# Digest recipients loaded and sent per SMTP connection.
+REMINDERS_DIGEST_CHUNK = env.int("REMINDERS_DIGEST_CHUNK", default=200)
+# The queue of the email tasks; name another (e.g. "email") and start a worker with
+# -Q email to keep slow SMTP away from other work.
+REMINDERS_QUEUE = env.str("REMINDERS_QUEUE", default="celery")
+CELERY_TASK_ROUTES = {
+    "reminders.tasks.remind": {"queue": REMINDERS_QUEUE},
+    "reminders.tasks.digest": {"queue": REMINDERS_QUEUE},
+}

@@ -7,7 +7,7 @@ The secrets below have no default: a missing one stops start-up with
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import broker_transport_options, database_from_url, env
+from .base import SIMPLE_JWT, broker_transport_options, database_from_url, env
 
 # GENERAL
 # ------------------------------------------------------------------------------
@@ -20,6 +20,11 @@ if not ALLOWED_HOSTS:
 # DATABASES
 # ------------------------------------------------------------------------------
 DATABASES = {"default": database_from_url(env.str("DATABASE_URL"))}
+
+# API
+# ------------------------------------------------------------------------------
+# API tokens are signed with their own key: rotating it logs out API clients only.
+SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": env.str("JWT_SIGNING_KEY")}
 
 # CELERY
 # ------------------------------------------------------------------------------

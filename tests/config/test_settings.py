@@ -14,6 +14,7 @@ PRODUCTION_ENV = {
     "DJANGO_ALLOWED_HOSTS": "blog.example.com",
     "DATABASE_URL": "sqlite:////tmp/lightblog-deploy-check.sqlite3",
     "CELERY_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672//",
+    "JWT_SIGNING_KEY": "Qm7^tR2!vX9@kL4$pZ8&wN1*dF6(hJ3)sB0_cG5-yE+uA=oI#e",
 }
 
 
@@ -31,7 +32,13 @@ def run_manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize(
     "missing",
-    ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL"],
+    [
+        "DJANGO_SECRET_KEY",
+        "DJANGO_ALLOWED_HOSTS",
+        "DATABASE_URL",
+        "CELERY_BROKER_URL",
+        "JWT_SIGNING_KEY",
+    ],
 )
 def test_production_refuses_to_start_without_secret(missing: str) -> None:
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}

@@ -1,0 +1,73 @@
+"""Project-wide pieces of the REST API: the token endpoints and the error handler.
+
+Each app owns its endpoints (``blog/api/``, ``reminders/api/``); what is shared by all of
+them, and belongs to none, lives here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, plus Django's ``ValidationError`` from a service's ``full_clean()``.
+
+    Services validate with ``full_clean()`` and raise Django's ``ValidationError``; here it
+    becomes a 400 with the same ``{"field": ["message"]}`` body a serializer error has,
+    instead of a 500.
+    """
+    if isinstance(exc, DjangoValidationError):
+        exc = serializers.ValidationError(as_serializer_error(exc))
+    return drf_exception_handler(exc, context)
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    """The body of a 401, 403, 404, 405 or 429: one message."""
+
+    detail = serializers.CharField()
+
+
+class TokenObtainPairResponseSerializer(serializers.Serializer):
+    access = serializers.CharField(help_text="Send as `Authorization: Bearer <access>`.")
+    refresh = serializers.CharField(help_text="Exchange at /api/auth/token/refresh/.")
+
+
+class TokenRefreshResponseSerializer(serializers.Serializer):
+    access = serializers.CharField()
+
+
+class TokenObtainView(TokenObtainPairView):
+    """Exchange a username and password for an access and a refresh token."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "token"
+
+    @extend_schema(
+        responses={200: TokenObtainPairResponseSerializer, 401: ErrorDetailSerializer},
+        auth=[],
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+class TokenRefreshThrottledView(TokenRefreshView):
+    """Exchange a refresh token for a new access token."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "token"
+
+    @extend_schema(
+        responses={200: TokenRefreshResponseSerializer, 401: ErrorDetailSerializer},
+        auth=[],
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)

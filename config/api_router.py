@@ -1,0 +1,15 @@
+"""Everything under ``/api/``: tokens, the OpenAPI schema and docs, and each app's endpoints."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config.api import TokenObtainView, TokenRefreshThrottledView
+
+app_name = "api"
+
+urlpatterns = [
+    path("auth/token/", TokenObtainView.as_view(), name="token"),
+    path("auth/token/refresh/", TokenRefreshThrottledView.as_view(), name="token-refresh"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]

@@ -1,6 +1,19 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxLengthValidator
 from django.db import models
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from .rendering import excerpt_from_html, render_markdown, unique_slug
+
+# Limits shared by the models, the forms and the API.
+POST_TITLE_MAX_LENGTH = 200
+POST_TEXT_MAX_LENGTH = 100_000
+COMMENT_NAME_MAX_LENGTH = 150
+COMMENT_TEXT_MAX_LENGTH = 5_000
+TAG_TITLE_MAX_LENGTH = 50
 
 
 class User(AbstractUser):
@@ -14,3 +27,126 @@ class User(AbstractUser):
     )
 
     REQUIRED_FIELDS = ["email"]
+
+    def get_absolute_url(self) -> str:
+        return reverse("blog:author", kwargs={"username": self.username})
+
+
+class Tag(models.Model):
+    title = models.CharField(_("title"), max_length=TAG_TITLE_MAX_LENGTH, unique=True)
+    slug = models.SlugField(
+        _("slug"), max_length=TAG_TITLE_MAX_LENGTH + 10, unique=True, allow_unicode=True
+    )
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("blog:tag", kwargs={"slug": self.slug})
+
+
+class PostQuerySet(models.QuerySet):
+    def published(self) -> "PostQuerySet":
+        """Posts whose publish date has come: what visitors, feeds and the digest see."""
+        return self.filter(publish_date__lte=timezone.now())
+
+    def for_listing(self) -> "PostQuerySet":
+        """What a list of posts renders, in a fixed number of queries whatever its length:
+        the author joined, the tags prefetched (one query) and the comments counted."""
+        return (
+            self.select_related("author")
+            .prefetch_related("tags")
+            .annotate(comment_count=models.Count("comments", distinct=True))
+        )
+
+
+class Post(models.Model):
+    title = models.CharField(_("title"), max_length=POST_TITLE_MAX_LENGTH)
+    # Made once from the title (unicode kept) and never changed, so links stay valid.
+    slug = models.SlugField(
+        _("slug"),
+        max_length=POST_TITLE_MAX_LENGTH + 20,
+        unique=True,
+        allow_unicode=True,
+        blank=True,
+    )
+    text = models.TextField(
+        _("text"),
+        help_text=_("Markdown."),
+        validators=[MaxLengthValidator(POST_TEXT_MAX_LENGTH)],
+    )
+    # The Markdown rendered and sanitized once, when the post is saved, so a page
+    # view never runs Markdown or the sanitizer.
+    html = models.TextField(_("HTML"), editable=False, default="")
+    excerpt = models.TextField(_("excerpt"), editable=False, default="")
+    publish_date = models.DateTimeField(_("publish date"), default=timezone.now, db_index=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="posts",
+        verbose_name=_("author"),
+    )
+    tags = models.ManyToManyField(Tag, related_name="posts", blank=True, verbose_name=_("tags"))
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-publish_date", "-id"]
+        verbose_name = _("post")
+        verbose_name_plural = _("posts")
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        # Rendered here rather than in a service so that every way of saving a post
+        # (services, the admin, the API, the shell) keeps the stored HTML in step.
+        self.html = render_markdown(self.text)
+        self.excerpt = excerpt_from_html(self.html)
+        if not self.slug:
+            self.slug = unique_slug(Post, self.title, fallback="post")
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("blog:post_detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_published(self) -> bool:
+        return self.publish_date <= timezone.now()
+
+
+class Comment(models.Model):
+    post = models.ForeignKey(
+        Post, on_delete=models.CASCADE, related_name="comments", verbose_name=_("post")
+    )
+    # The name shown; kept when the commenting user is deleted.
+    name = models.CharField(_("name"), max_length=COMMENT_NAME_MAX_LENGTH)
+    text = models.TextField(
+        _("text"),
+        max_length=COMMENT_TEXT_MAX_LENGTH,
+        validators=[MaxLengthValidator(COMMENT_TEXT_MAX_LENGTH)],
+    )
+    date = models.DateTimeField(_("date"), default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="comments",
+        verbose_name=_("user"),
+    )
+
+    class Meta:
+        ordering = ["date", "id"]
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+
+    def __str__(self) -> str:
+        return f"{self.name} on {self.post}"

@@ -1,0 +1,164 @@
+"""Writes of the blog: posts, comments, tags and the roles of users.
+
+Each function is keyword-only, atomic and validates with ``full_clean()`` before
+saving, so a view, the admin's actions, the API and ``seed_demo`` all get the same
+rules and the same ``ValidationError`` for bad input. Permission checks are not
+here but in ``blog.permissions``: the caller decides who may call these.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.text import slugify
+
+from .models import TAG_TITLE_MAX_LENGTH, Comment, Post, Tag, User
+from .permissions import DEFAULT_GROUP, POSTER_GROUP
+
+MAX_TAGS_PER_POST = 10
+
+
+# TAGS
+# ------------------------------------------------------------------------------
+def tag_titles_parse(value: str) -> list[str]:
+    """Tag titles from a comma-separated string: trimmed, blanks dropped, duplicates
+    (case-insensitive) kept once, in the order given."""
+    titles: list[str] = []
+    seen: set[str] = set()
+    for raw in value.split(","):
+        title = re.sub(r"\s+", " ", raw).strip()
+        if title and title.casefold() not in seen:
+            seen.add(title.casefold())
+            titles.append(title)
+    return titles
+
+
+@transaction.atomic
+def tags_get_or_create(*, titles: Iterable[str]) -> list[Tag]:
+    """The tags with these titles, creating those that do not exist yet.
+
+    Two titles with the same slug ("Django" and "django") are the same tag.
+    """
+    titles = tag_titles_parse(",".join(titles))
+    if len(titles) > MAX_TAGS_PER_POST:
+        raise ValidationError(
+            {"tags": f"At most {MAX_TAGS_PER_POST} tags, not {len(titles)}."}, code="max_tags"
+        )
+    tags: list[Tag] = []
+    for title in titles:
+        if len(title) > TAG_TITLE_MAX_LENGTH:
+            raise ValidationError(
+                {"tags": f"A tag has at most {TAG_TITLE_MAX_LENGTH} characters: “{title[:20]}…”."},
+                code="max_length",
+            )
+        slug = slugify(title, allow_unicode=True)
+        if not slug:
+            raise ValidationError(
+                {"tags": f"“{title}” is not a tag: use letters or digits."}, code="invalid"
+            )
+        tag = Tag.objects.filter(slug=slug).first()
+        if tag is None:
+            tag = Tag(title=title, slug=slug)
+            tag.full_clean()
+            tag.save()
+        if tag not in tags:
+            tags.append(tag)
+    return tags
+
+
+# POSTS
+# ------------------------------------------------------------------------------
+@transaction.atomic
+def post_create(
+    *,
+    author: User,
+    title: str,
+    text: str,
+    tags: Iterable[str] = (),
+    publish_date: datetime | None = None,
+) -> Post:
+    """A new post; its slug is made from the title and its HTML rendered on save."""
+    post = Post(author=author, title=title.strip(), text=text)
+    if publish_date is not None:
+        post.publish_date = publish_date
+    post.full_clean()
+    post.save()
+    post.tags.set(tags_get_or_create(titles=tags))
+    return post
+
+
+@transaction.atomic
+def post_update(
+    *,
+    post: Post,
+    title: str | None = None,
+    text: str | None = None,
+    tags: Iterable[str] | None = None,
+    publish_date: datetime | None = None,
+) -> Post:
+    """Change the fields given (``None`` leaves one as it is). The slug never changes,
+    so links to the post keep working."""
+    if title is not None:
+        post.title = title.strip()
+    if text is not None:
+        post.text = text
+    if publish_date is not None:
+        post.publish_date = publish_date
+    post.full_clean()
+    post.save()
+    if tags is not None:
+        post.tags.set(tags_get_or_create(titles=tags))
+    return post
+
+
+# COMMENTS
+# ------------------------------------------------------------------------------
+@transaction.atomic
+def comment_create(
+    *, post: Post, text: str, user: User | None = None, name: str | None = None
+) -> Comment:
+    """A comment on the post. The name shown is the user's username unless given."""
+    if name is None:
+        name = user.get_username() if user is not None else ""
+    comment = Comment(post=post, user=user, name=name.strip(), text=text.strip())
+    comment.full_clean()
+    comment.save()
+    return comment
+
+
+# USERS AND ROLES
+# ------------------------------------------------------------------------------
+@transaction.atomic
+def user_onboard(*, user: User) -> None:
+    """What registering does besides saving the user: join the ``default`` role and
+    get the welcome reminder, in the caller's transaction, so both exist or neither."""
+    user.groups.add(Group.objects.get(name=DEFAULT_GROUP))
+    # Imported here: the reminders app depends on blog's User, not the other way round.
+    from reminders.services import welcome_reminder_create
+
+    welcome_reminder_create(user)
+
+
+@transaction.atomic
+def user_grant_poster(*, user: User) -> bool:
+    """Let the user write posts. Returns False when they already could."""
+    group = Group.objects.get(name=POSTER_GROUP)
+    if user.groups.filter(pk=group.pk).exists():
+        return False
+    user.groups.add(group)
+    return True
+
+
+@transaction.atomic
+def user_revoke_poster(*, user: User) -> bool:
+    """Take the right to write posts away. Returns False when they had not it."""
+    group = Group.objects.get(name=POSTER_GROUP)
+    if not user.groups.filter(pk=group.pk).exists():
+        return False
+    user.groups.remove(group)
+    return True

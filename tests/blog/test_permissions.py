@@ -1,0 +1,106 @@
+"""The roles of the data migration and the checks of blog.permissions."""
+
+import pytest
+from django.contrib.auth.models import AnonymousUser, Group
+from django.core.management import CommandError, call_command
+from django.template import Context, Template
+
+from blog.permissions import ROLE_PERMISSIONS, can_comment, can_edit_post, can_post
+from tests.factories import PostFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_migration_creates_the_three_roles_with_their_permissions():
+    for name, perms in ROLE_PERMISSIONS.items():
+        group = Group.objects.get(name=name)
+        granted = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()}
+        assert granted == set(perms)
+
+
+@pytest.mark.parametrize(
+    ("roles", "expected"),
+    [
+        ([], (False, False)),
+        (["default"], (False, True)),
+        (["default", "poster"], (True, True)),
+        (["admin"], (True, True)),
+    ],
+)
+def test_can_post_and_can_comment_follow_the_role(roles, expected):
+    user = UserFactory(roles=roles)
+
+    assert (can_post(user), can_comment(user)) == expected
+
+
+def test_anonymous_may_do_nothing():
+    post = PostFactory()
+    anonymous = AnonymousUser()
+
+    assert not can_post(anonymous)
+    assert not can_comment(anonymous)
+    assert not can_edit_post(anonymous, post)
+
+
+def test_poster_edits_only_their_own_posts():
+    poster = UserFactory(roles=["default", "poster"])
+    own, other = PostFactory(author=poster), PostFactory()
+
+    assert can_edit_post(poster, own)
+    assert not can_edit_post(poster, other)
+
+
+def test_former_poster_cannot_edit_their_old_posts():
+    user = UserFactory(roles=["default"])
+    post = PostFactory(author=user)
+
+    assert not can_edit_post(user, post)
+
+
+def test_admin_and_superuser_edit_any_post():
+    post = PostFactory()
+
+    assert can_edit_post(UserFactory(roles=["admin"]), post)
+    assert can_edit_post(UserFactory(roles=[], is_superuser=True), post)
+
+
+def test_inactive_user_may_do_nothing():
+    user = UserFactory(roles=["admin"], is_active=False)
+
+    assert not can_post(user)
+    assert not can_comment(user)
+    assert not can_edit_post(user, PostFactory(author=user))
+
+
+def test_template_filters_ask_the_same_checks():
+    poster = UserFactory(roles=["default", "poster"])
+    own, other = PostFactory(author=poster), PostFactory()
+    template = Template(
+        "{% load blog_permissions %}"
+        "{% if user|can_post %}P{% endif %}{% if user|can_comment %}C{% endif %}"
+        "{% if user|can_edit_post:own %}E{% endif %}{% if user|can_edit_post:other %}X{% endif %}"
+    )
+
+    rendered = template.render(Context({"user": poster, "own": own, "other": other}))
+
+    assert rendered == "PCE"
+
+
+class TestGrantPoster:
+    def test_grants_and_revokes_the_poster_role(self, capsys):
+        user = UserFactory(username="newposter")
+        assert not can_post(user)
+
+        call_command("grant_poster", "newposter")
+        assert can_post(type(user).objects.get(pk=user.pk))
+        assert "is now a poster" in capsys.readouterr().out
+
+        call_command("grant_poster", "newposter")
+        assert "was already a poster" in capsys.readouterr().out
+
+        call_command("grant_poster", "newposter", "--revoke")
+        assert not can_post(type(user).objects.get(pk=user.pk))
+
+    def test_unknown_user_is_a_clear_error(self):
+        with pytest.raises(CommandError, match="No user named 'nobody'"):
+            call_command("grant_poster", "nobody")

@@ -116,6 +116,13 @@ def post_update(
     return post
 
 
+@transaction.atomic
+def post_delete(*, post: Post) -> None:
+    """Delete the post with its comments. Its tags stay, even when no post has them left:
+    a tag's page and feed links keep working."""
+    post.delete()
+
+
 # COMMENTS
 # ------------------------------------------------------------------------------
 @transaction.atomic

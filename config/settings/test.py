@@ -28,8 +28,11 @@ PASSWORD_HASHERS = [
 
 # EMAIL
 # ------------------------------------------------------------------------------
-# Tests that send mail point this at an aiosmtpd server of their own.
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tests that send mail point this at an aiosmtpd server of their own: in-process
+# through the `smtp_server` fixture, and a worker or gunicorn subprocess (fault
+# tests, benchmarks) through EMAIL_URL, which then wins over the in-memory backend.
+if "EMAIL_URL" not in env.ENVIRON:
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 # CELERY
 # ------------------------------------------------------------------------------

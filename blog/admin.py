@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Count
 
-from .models import User
+from .models import Comment, Post, Tag, User
 
 
 @admin.register(User)
@@ -10,5 +11,77 @@ class UserAdmin(DjangoUserAdmin):
         *DjangoUserAdmin.fieldsets,
         (None, {"fields": ("receives_digest",)}),
     )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "email", "password1", "password2")}),
+    )
     list_display = ("username", "email", "is_staff", "receives_digest", "date_joined")
     list_filter = (*DjangoUserAdmin.list_filter, "receives_digest")
+
+
+class CommentInline(admin.TabularInline):
+    model = Comment
+    extra = 0
+    fields = ("name", "text", "date", "user")
+    raw_id_fields = ("user",)
+
+
+@admin.register(Post)
+class PostAdmin(admin.ModelAdmin):
+    list_display = ("title", "author", "publish_date", "tag_list", "comment_count")
+    list_filter = ("publish_date", "tags")
+    search_fields = ("title", "text", "author__username")
+    date_hierarchy = "publish_date"
+    # Tags are edited in place, with a search box over all tags.
+    filter_horizontal = ("tags",)
+    raw_id_fields = ("author",)
+    readonly_fields = ("slug", "created", "updated")
+    fields = ("title", "slug", "author", "publish_date", "text", "tags", "created", "updated")
+    inlines = [CommentInline]
+    list_select_related = ("author",)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("tags")
+            .annotate(num_comments=Count("comments"))
+        )
+
+    def get_changeform_initial_data(self, request):
+        return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
+
+    @admin.display(description="tags")
+    def tag_list(self, post: Post) -> str:
+        return ", ".join(tag.title for tag in post.tags.all())
+
+    @admin.display(description="comments", ordering="num_comments")
+    def comment_count(self, post: Post) -> int:
+        return post.num_comments
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = ("name", "post", "date", "short_text")
+    list_filter = ("date",)
+    search_fields = ("name", "text", "post__title")
+    date_hierarchy = "date"
+    raw_id_fields = ("post", "user")
+    list_select_related = ("post",)
+
+    @admin.display(description="text")
+    def short_text(self, comment: Comment) -> str:
+        return comment.text if len(comment.text) <= 80 else comment.text[:79] + "…"
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ("title", "slug", "post_count")
+    search_fields = ("title",)
+    prepopulated_fields = {"slug": ("title",)}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(num_posts=Count("posts"))
+
+    @admin.display(description="posts", ordering="num_posts")
+    def post_count(self, tag: Tag) -> int:
+        return tag.num_posts

@@ -14,6 +14,8 @@ POST_TEXT_MAX_LENGTH = 100_000
 COMMENT_NAME_MAX_LENGTH = 150
 COMMENT_TEXT_MAX_LENGTH = 5_000
 TAG_TITLE_MAX_LENGTH = 50
+# /post/new/ is the page that writes a post, so no post may be called "new".
+RESERVED_POST_SLUGS = frozenset({"new"})
 
 
 class User(AbstractUser):
@@ -111,7 +113,7 @@ class Post(models.Model):
         self.html = render_markdown(self.text)
         self.excerpt = excerpt_from_html(self.html)
         if not self.slug:
-            self.slug = unique_slug(Post, self.title, fallback="post")
+            self.slug = unique_slug(Post, self.title, fallback="post", reserved=RESERVED_POST_SLUGS)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:

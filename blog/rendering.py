@@ -53,12 +53,15 @@ def excerpt_from_html(html: str, words: int = EXCERPT_WORDS) -> str:
     return Truncator(html).words(words, html=True, truncate="…")
 
 
-def unique_slug(model: type[models.Model], title: str, *, fallback: str) -> str:
-    """A slug made from the title (unicode letters kept) that no row of ``model`` has yet."""
+def unique_slug(
+    model: type[models.Model], title: str, *, fallback: str, reserved: frozenset[str] = frozenset()
+) -> str:
+    """A slug made from the title (unicode letters kept) that no row of ``model`` has yet
+    and that is not ``reserved`` (a word its URLs use, like "new" in /post/new/)."""
     max_length = model._meta.get_field("slug").max_length
     base = slugify(title, allow_unicode=True)[: max_length - 8].strip("-") or fallback
     slug, n = base, 1
-    while model._default_manager.filter(slug=slug).exists():
+    while slug in reserved or model._default_manager.filter(slug=slug).exists():
         n += 1
         slug = f"{base}-{n}"
     return slug

@@ -1,0 +1,48 @@
+"""allauth adapters: what registering means on Lightblog.
+
+Both ways to register (the signup form and a first third-party login) end in
+``blog.services.user_onboard`` inside the transaction that saves the user, so a user
+never exists without their role and their welcome reminder.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.db import transaction
+
+from .services import user_onboard
+
+logger = logging.getLogger(__name__)
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def save_user(self, request, user, form, commit=True):
+        if not commit:
+            return super().save_user(request, user, form, commit=False)
+        with transaction.atomic():
+            user = super().save_user(request, user, form, commit=True)
+            user_onboard(user=user)
+        return user
+
+    def send_mail(self, template_prefix, email, context) -> None:
+        # A confirmation or reset email that cannot be sent right now must not turn a
+        # finished signup into an error page: the user exists and is signed in, and can
+        # ask for the email again from their email settings.
+        try:
+            super().send_mail(template_prefix, email, context)
+        except (smtplib.SMTPException, OSError):
+            logger.exception("Could not send %s to %s", template_prefix, email)
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def save_user(self, request, sociallogin, form=None):
+        with transaction.atomic():
+            user = super().save_user(request, sociallogin, form=form)
+            if form is None:
+                # With a form, the account adapter's save_user above has onboarded them.
+                user_onboard(user=user)
+        return user

@@ -1,0 +1,35 @@
+"""DRF permission classes that ask ``blog.permissions``: the rules the pages use."""
+
+from __future__ import annotations
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from blog.permissions import can_comment, can_edit_post, can_post
+
+
+class PostPermission(BasePermission):
+    """Anyone reads; creating needs ``can_post``; changing or deleting ``can_edit_post``.
+
+    An anonymous write fails ``has_permission``, which DRF answers with 401, not 403.
+    """
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        if view.action == "create":
+            return can_post(request.user)
+        return bool(request.user and request.user.is_authenticated)
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        return can_edit_post(request.user, obj)
+
+
+class CommentPermission(BasePermission):
+    """Anyone reads the comments of a published post; adding one needs ``can_comment``."""
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        return can_comment(request.user)

@@ -1,0 +1,117 @@
+"""What the blog's API reads and writes. Output and input are separate serializers:
+output carries what the server made (slug, HTML, links); input only what a client
+may set, checked with the limits the models and forms use."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.http import urlencode
+from rest_framework import serializers
+
+from blog.models import (
+    COMMENT_TEXT_MAX_LENGTH,
+    POST_TEXT_MAX_LENGTH,
+    POST_TITLE_MAX_LENGTH,
+    TAG_TITLE_MAX_LENGTH,
+    Comment,
+    Post,
+    Tag,
+)
+from blog.services import MAX_TAGS_PER_POST
+
+
+def no_comma(value: str) -> None:
+    # The web form separates tags with commas, so a comma can never be part of a title.
+    if "," in value:
+        raise serializers.ValidationError("A tag title cannot contain a comma.")
+
+
+# POSTS
+# ------------------------------------------------------------------------------
+class PostSerializer(serializers.ModelSerializer):
+    """A post as the page shows it: ``html`` is the stored, sanitized rendering."""
+
+    author = serializers.CharField(source="author.username", read_only=True)
+    tags = serializers.SlugRelatedField(
+        many=True, read_only=True, slug_field="title", help_text="Tag titles."
+    )
+    html = serializers.CharField(
+        read_only=True, help_text="The text rendered from Markdown and sanitized."
+    )
+    url = serializers.HyperlinkedIdentityField(
+        view_name="api:blog:post-detail", lookup_field="slug", help_text="This post in the API."
+    )
+    page_url = serializers.SerializerMethodField(help_text="This post's web page.")
+    comment_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Post
+        fields = [
+            "slug",
+            "title",
+            "text",
+            "html",
+            "author",
+            "tags",
+            "publish_date",
+            "comment_count",
+            "url",
+            "page_url",
+        ]
+        read_only_fields = fields
+
+    def get_page_url(self, post: Post) -> str:
+        return self.context["request"].build_absolute_uri(post.get_absolute_url())
+
+
+class PostInputSerializer(serializers.Serializer):
+    """What a client sends to create or change a post."""
+
+    title = serializers.CharField(max_length=POST_TITLE_MAX_LENGTH)
+    text = serializers.CharField(max_length=POST_TEXT_MAX_LENGTH, help_text="Markdown.")
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=TAG_TITLE_MAX_LENGTH, validators=[no_comma]),
+        max_length=MAX_TAGS_PER_POST,
+        required=False,
+        help_text="Tag titles; tags that do not exist yet are created.",
+    )
+    publish_date = serializers.DateTimeField(
+        required=False, help_text="When the post appears; now when left out."
+    )
+
+
+# COMMENTS
+# ------------------------------------------------------------------------------
+class CommentSerializer(serializers.ModelSerializer):
+    user = serializers.CharField(
+        source="user.username",
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="The commenter's username; null once their account is deleted.",
+    )
+
+    class Meta:
+        model = Comment
+        fields = ["id", "name", "text", "date", "user"]
+        read_only_fields = fields
+
+
+class CommentInputSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=COMMENT_TEXT_MAX_LENGTH)
+
+
+# TAGS
+# ------------------------------------------------------------------------------
+class TagSerializer(serializers.ModelSerializer):
+    post_count = serializers.IntegerField(read_only=True, help_text="Published posts.")
+    posts_url = serializers.SerializerMethodField(help_text="This tag's posts in the API.")
+
+    class Meta:
+        model = Tag
+        fields = ["title", "slug", "post_count", "posts_url"]
+        read_only_fields = fields
+
+    def get_posts_url(self, tag: Tag) -> str:
+        path = reverse("api:blog:post-list") + "?" + urlencode({"tag": tag.slug})
+        return self.context["request"].build_absolute_uri(path)

@@ -1,0 +1,17 @@
+"""The blog's API routes, mounted by ``config/api_router.py`` under ``/api/``."""
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from .views import PostCommentsView, PostViewSet, TagViewSet
+
+app_name = "blog"
+
+router = SimpleRouter()
+router.register("posts", PostViewSet, basename="post")
+router.register("tags", TagViewSet, basename="tag")
+
+urlpatterns = [
+    *router.urls,
+    path("posts/<str:slug>/comments/", PostCommentsView.as_view(), name="post-comments"),
+]

@@ -1,0 +1,156 @@
+"""The blog's API views: thin, like the pages. Reads use the models' QuerySets, writes
+call ``blog.services``, and ``blog.permissions`` decides who may write."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from blog.models import Comment, Post, Tag
+from blog.permissions import can_edit_post
+from blog.services import comment_create, post_create, post_delete, post_update
+from config.api import error_responses
+
+from .filters import PostFilter
+from .permissions import CommentPermission, PostPermission
+from .serializers import (
+    CommentInputSerializer,
+    CommentSerializer,
+    PostInputSerializer,
+    PostSerializer,
+    TagSerializer,
+)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Published posts, newest first"),
+    retrieve=extend_schema(
+        summary="One post",
+        description="A draft (publish date still to come) is found only by who may edit it.",
+        responses={200: PostSerializer, **error_responses(404)},
+    ),
+    create=extend_schema(
+        summary="Write a post",
+        description="For users allowed to post (the `poster` and `admin` roles).",
+        request=PostInputSerializer,
+        responses={201: PostSerializer, **error_responses(400, 401, 403)},
+    ),
+    update=extend_schema(
+        summary="Replace a post's title, text and, when given, tags and publish date",
+        description="For the post's author and editors. The slug never changes.",
+        request=PostInputSerializer,
+        responses={200: PostSerializer, **error_responses(400, 401, 403, 404)},
+    ),
+    partial_update=extend_schema(
+        summary="Change some of a post's fields",
+        description="For the post's author and editors. The slug never changes.",
+        request=PostInputSerializer,
+        responses={200: PostSerializer, **error_responses(400, 401, 403, 404)},
+    ),
+    destroy=extend_schema(
+        summary="Delete a post and its comments",
+        description="For the post's author and editors.",
+        responses={204: None, **error_responses(401, 403, 404)},
+    ),
+)
+class PostViewSet(viewsets.ModelViewSet):
+    serializer_class = PostSerializer
+    permission_classes = [PostPermission]
+    filterset_class = PostFilter
+    lookup_field = "slug"
+    # Unicode slugs ("ünïcode-title") and dots are part of a slug.
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self) -> QuerySet[Post]:
+        # Explicit: Meta.ordering is not applied to a GROUP BY query (the comment count).
+        posts = Post.objects.for_listing().order_by("-publish_date", "-id")
+        if self.action == "list":
+            return posts.published()
+        return posts
+
+    def get_object(self) -> Post:
+        post = get_object_or_404(self.get_queryset(), slug=self.kwargs["slug"])
+        if not post.is_published and not can_edit_post(self.request.user, post):
+            # A draft does not exist for those who may not edit it: 404, not 403.
+            raise Http404
+        self.check_object_permissions(self.request, post)
+        return post
+
+    def output(self, post: Post) -> dict:
+        """The post as stored, read back as the list reads it (tags and all)."""
+        post = self.get_queryset().get(pk=post.pk)
+        return PostSerializer(post, context=self.get_serializer_context()).data
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        serializer = PostInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        post = post_create(author=request.user, **serializer.validated_data)
+        data = self.output(post)
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
+
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        post = self.get_object()
+        serializer = PostInputSerializer(data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        post = post_update(post=post, **serializer.validated_data)
+        return Response(self.output(post))
+
+    def destroy(self, request: Request, *args, **kwargs) -> Response:
+        post_delete(post=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="A post's comments, oldest first",
+        responses={200: CommentSerializer(many=True), **error_responses(404)},
+    ),
+    post=extend_schema(
+        summary="Comment on a post",
+        description="For users allowed to comment (every registered user by default).",
+        request=CommentInputSerializer,
+        responses={201: CommentSerializer, **error_responses(400, 401, 403, 404)},
+    ),
+)
+class PostCommentsView(generics.ListCreateAPIView):
+    serializer_class = CommentSerializer
+    permission_classes = [CommentPermission]
+
+    def get_post(self) -> Post:
+        post = get_object_or_404(Post, slug=self.kwargs["slug"])
+        if not post.is_published and not can_edit_post(self.request.user, post):
+            raise Http404
+        return post
+
+    def get_queryset(self) -> QuerySet[Comment]:
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular, reading the model
+            return Comment.objects.none()
+        return self.get_post().comments.select_related("user")
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        post = self.get_post()
+        if not post.is_published:
+            # As on the page: a draft's editors see it, nobody comments on it yet.
+            raise PermissionDenied("Comments open when the post is published.")
+        serializer = CommentInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        comment = comment_create(post=post, user=request.user, **serializer.validated_data)
+        return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(list=extend_schema(summary="Tags with their number of published posts"))
+class TagViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = TagSerializer
+    permission_classes = [AllowAny]
+
+    def get_queryset(self) -> QuerySet[Tag]:
+        published = Q(posts__publish_date__lte=timezone.now())
+        return Tag.objects.annotate(post_count=Count("posts", filter=published)).order_by("title")

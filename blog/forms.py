@@ -1,0 +1,118 @@
+"""Forms of the blog pages and of registration.
+
+The post and comment forms only validate the shape of the input; the services
+(``blog.services``) validate again with ``full_clean()`` and their errors are shown
+on the fields they name.
+"""
+
+from __future__ import annotations
+
+from allauth.account.forms import SignupForm as AllauthSignupForm
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import COMMENT_TEXT_MAX_LENGTH, POST_TITLE_MAX_LENGTH, Comment, Post, User
+from .services import MAX_TAGS_PER_POST, tag_titles_parse
+
+
+class PostForm(forms.ModelForm):
+    """Title, Markdown text, an optional publish date, and tags as "a, b, c"."""
+
+    tags = forms.CharField(
+        label=_("Tags"),
+        required=False,
+        max_length=600,
+        help_text=_("Comma-separated; tags that do not exist yet are created."),
+    )
+    publish_date = forms.DateTimeField(
+        label=_("Publish date"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("Leave empty to publish now; a future date schedules the post."),
+    )
+
+    class Meta:
+        model = Post
+        # publish_date is not a model field of the form: empty means "now" on create
+        # and "unchanged" on edit, which the services decide.
+        fields = ["title", "text"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 16})}
+        help_texts = {"text": _("Markdown. HTML is limited to safe tags.")}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["title"].widget.attrs["maxlength"] = POST_TITLE_MAX_LENGTH
+        if self.instance.pk:
+            self.initial["tags"] = ", ".join(t.title for t in self.instance.tags.all())
+            self.initial["publish_date"] = timezone.localtime(self.instance.publish_date)
+
+    def clean_title(self) -> str:
+        title = self.cleaned_data["title"].strip()
+        if not title:
+            raise forms.ValidationError(_("A post needs a title."), code="required")
+        return title
+
+    def clean_tags(self) -> list[str]:
+        titles = tag_titles_parse(self.cleaned_data["tags"])
+        if len(titles) > MAX_TAGS_PER_POST:
+            raise forms.ValidationError(
+                _("At most %(max)d tags."), code="max_tags", params={"max": MAX_TAGS_PER_POST}
+            )
+        return titles
+
+
+class CommentForm(forms.ModelForm):
+    class Meta:
+        model = Comment
+        fields = ["text"]
+        labels = {"text": _("Your comment")}
+        help_texts = {"text": _("Plain text, at most %d characters.") % COMMENT_TEXT_MAX_LENGTH}
+        widgets = {"text": forms.Textarea(attrs={"rows": 5})}
+
+    def clean_text(self) -> str:
+        text = self.cleaned_data["text"].strip()
+        if not text:
+            raise forms.ValidationError(_("Write something first."), code="required")
+        return text
+
+
+class AccountSettingsForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["receives_digest"]
+        labels = {"receives_digest": _("Email me the weekly digest of new posts")}
+
+
+def captcha_field() -> forms.Field:
+    """Google reCAPTCHA when both keys are set, else a self-hosted image CAPTCHA that
+    needs no internet (django-simple-captcha)."""
+    if settings.RECAPTCHA_PUBLIC_KEY and settings.RECAPTCHA_PRIVATE_KEY:
+        from django_recaptcha.fields import ReCaptchaField
+        from django_recaptcha.widgets import ReCaptchaV2Checkbox
+
+        return ReCaptchaField(
+            label=_("Are you a person?"),
+            widget=ReCaptchaV2Checkbox,
+            public_key=settings.RECAPTCHA_PUBLIC_KEY,
+            private_key=settings.RECAPTCHA_PRIVATE_KEY,
+        )
+    from captcha.fields import CaptchaField
+
+    return CaptchaField(
+        label=_("Type the letters in the picture"),
+        error_messages={"invalid": _("The letters do not match the picture. Try the new one.")},
+    )
+
+
+class SignupForm(AllauthSignupForm):
+    """allauth's signup (username, email, password twice) with a CAPTCHA.
+
+    The field is chosen when the form is made, not when the module is imported, so the
+    keys can change without a restart of the code that imported it (and tests can switch).
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["captcha"] = captcha_field()

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+from .feeds import LatestPostsAtomFeed, LatestPostsFeed
+
+app_name = "blog"
+
+urlpatterns = [
+    path("", views.PostListView.as_view(), name="home"),
+    path("post/new/", views.PostCreateView.as_view(), name="post_create"),
+    path("post/<str:slug>/", views.PostDetailView.as_view(), name="post_detail"),
+    path("post/<str:slug>/edit/", views.PostUpdateView.as_view(), name="post_update"),
+    path("tag/<str:slug>/", views.TagPostListView.as_view(), name="tag"),
+    path("user/<str:username>/", views.AuthorPostListView.as_view(), name="author"),
+    path("feed/", LatestPostsFeed(), name="feed"),
+    path("feed/atom/", LatestPostsAtomFeed(), name="feed_atom"),
+    path("accounts/settings/", views.AccountSettingsView.as_view(), name="account_settings"),
+]

@@ -1,0 +1,220 @@
+"""The blog's pages: thin generic views over the QuerySets, forms and services."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse_lazy
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import CreateView, DetailView, ListView, UpdateView
+
+from . import permissions
+from .forms import AccountSettingsForm, CommentForm, PostForm
+from .models import Post, Tag, User
+from .services import comment_create, post_create, post_update
+
+POSTS_PER_PAGE = 10
+SIDEBAR_SIZE = 5
+
+
+def sidebar_context() -> dict:
+    """The sidebar of every list page: two queries, whatever the number of posts."""
+    now = timezone.now()
+    return {
+        "recent_posts": list(
+            Post.objects.published().only("title", "slug", "publish_date")[:SIDEBAR_SIZE]
+        ),
+        "top_tags": list(
+            Tag.objects.annotate(num_posts=Count("posts", filter=Q(posts__publish_date__lte=now)))
+            .filter(num_posts__gt=0)
+            .order_by("-num_posts", "title")[:SIDEBAR_SIZE]
+        ),
+    }
+
+
+def form_add_service_errors(form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form fields it names."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+# LISTS
+# ------------------------------------------------------------------------------
+class PostListView(ListView):
+    """Published posts, newest first, 10 a page.
+
+    ``?page=`` past the end or not a number is a 404 (Django's paginator), never a 500.
+    """
+
+    template_name = "blog/post_list.html"
+    context_object_name = "posts"
+    paginate_by = POSTS_PER_PAGE
+    heading = _("Latest posts")
+
+    def get_queryset(self):
+        return Post.objects.published().for_listing()
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("heading", self.heading)
+        return super().get_context_data(**sidebar_context(), **kwargs)
+
+
+class TagPostListView(PostListView):
+    def get_queryset(self):
+        self.tag = get_object_or_404(Tag, slug=self.kwargs["slug"])
+        return super().get_queryset().filter(tags=self.tag)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            heading=_("Posts tagged “%s”") % self.tag.title, tag=self.tag, **kwargs
+        )
+
+
+class AuthorPostListView(PostListView):
+    def get_queryset(self):
+        self.author = get_object_or_404(User, username=self.kwargs["username"])
+        return super().get_queryset().filter(author=self.author)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            heading=_("Posts by %s") % self.author.get_username(), author=self.author, **kwargs
+        )
+
+
+# ONE POST AND ITS COMMENTS
+# ------------------------------------------------------------------------------
+class PostDetailView(DetailView):
+    """A post, its tags and comments, and the comment form (post/redirect/get).
+
+    A post not yet published is shown only to those who may edit it.
+    """
+
+    template_name = "blog/post_detail.html"
+    context_object_name = "post"
+
+    def get_queryset(self):
+        return Post.objects.select_related("author").prefetch_related("tags")
+
+    def get_object(self, queryset=None):
+        post = super().get_object(queryset)
+        if not post.is_published and not permissions.can_edit_post(self.request.user, post):
+            raise Http404("No post found matching the query")
+        return post
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("comment_form", CommentForm())
+        return super().get_context_data(
+            comments=self.object.comments.select_related("user"), **kwargs
+        )
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not permissions.can_comment(request.user) or not self.object.is_published:
+            raise PermissionDenied(_("You may not comment."))
+        form = CommentForm(request.POST)
+        if form.is_valid():
+            try:
+                comment_create(post=self.object, user=request.user, text=form.cleaned_data["text"])
+            except ValidationError as error:
+                form_add_service_errors(form, error)
+            else:
+                messages.success(request, _("Thank you: your comment is published."))
+                return HttpResponseRedirect(self.object.get_absolute_url() + "#comments")
+        return self.render_to_response(self.get_context_data(comment_form=form))
+
+
+# WRITING
+# ------------------------------------------------------------------------------
+class PostFormMixin:
+    """Save through the services; their ValidationErrors become field errors."""
+
+    form_class = PostForm
+    template_name = "blog/post_form.html"
+
+    def save(self, form) -> Post:
+        raise NotImplementedError
+
+    def form_valid(self, form):
+        try:
+            self.object = self.save(form)
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, self.success_message)
+        return HttpResponseRedirect(self.object.get_absolute_url())
+
+
+class PostCreateView(LoginRequiredMixin, UserPassesTestMixin, PostFormMixin, CreateView):
+    """Anonymous visitors go to the login page; users who may not post get a 403."""
+
+    success_message = _("Your post is saved.")
+
+    def test_func(self) -> bool:
+        return permissions.can_post(self.request.user)
+
+    def save(self, form) -> Post:
+        return post_create(
+            author=self.request.user,
+            title=form.cleaned_data["title"],
+            text=form.cleaned_data["text"],
+            tags=form.cleaned_data["tags"],
+            publish_date=form.cleaned_data["publish_date"],
+        )
+
+
+class PostUpdateView(LoginRequiredMixin, UserPassesTestMixin, PostFormMixin, UpdateView):
+    """The author (while a poster) or an editor; others get a 403."""
+
+    success_message = _("Your changes are saved.")
+
+    def get_queryset(self):
+        return Post.objects.select_related("author")
+
+    def test_func(self) -> bool:
+        self.object = self.get_object()
+        return permissions.can_edit_post(self.request.user, self.object)
+
+    def get_object(self, queryset=None):
+        if getattr(self, "object", None) is None:
+            self.object = super().get_object(queryset)
+        return self.object
+
+    def save(self, form) -> Post:
+        # The form's is_valid() has already set the new values on the instance; the
+        # service validates them again and saves.
+        self.object.refresh_from_db()
+        return post_update(
+            post=self.object,
+            title=form.cleaned_data["title"],
+            text=form.cleaned_data["text"],
+            tags=form.cleaned_data["tags"],
+            publish_date=form.cleaned_data["publish_date"],
+        )
+
+
+# ACCOUNT
+# ------------------------------------------------------------------------------
+class AccountSettingsView(LoginRequiredMixin, UpdateView):
+    """The signed-in user's own preferences: today, the weekly digest."""
+
+    form_class = AccountSettingsForm
+    template_name = "blog/account_settings.html"
+    success_url = reverse_lazy("blog:account_settings")
+
+    def get_object(self, queryset=None):
+        return self.request.user
+
+    def form_valid(self, form):
+        messages.success(self.request, _("Your settings are saved."))
+        return super().form_valid(form)

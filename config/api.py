@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -34,6 +35,25 @@ class ErrorDetailSerializer(serializers.Serializer):
     """The body of a 401, 403, 404, 405 or 429: one message."""
 
     detail = serializers.CharField()
+
+
+ERROR_DESCRIPTIONS = {
+    400: 'Bad input: `{"field": ["message", ...], ...}`.',
+    401: "No credentials, or a token that is invalid or expired.",
+    403: "Authenticated, but not allowed to do this.",
+    404: "No such object.",
+}
+
+
+def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
+    """Schema entries for the error answers an operation gives, for ``extend_schema``."""
+    return {
+        code: OpenApiResponse(
+            response=OpenApiTypes.OBJECT if code == 400 else ErrorDetailSerializer,
+            description=ERROR_DESCRIPTIONS[code],
+        )
+        for code in codes
+    }
 
 
 class TokenObtainPairResponseSerializer(serializers.Serializer):

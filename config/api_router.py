@@ -1,6 +1,6 @@
 """Everything under ``/api/``: tokens, the OpenAPI schema and docs, and each app's endpoints."""
 
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.api import TokenObtainView, TokenRefreshThrottledView
@@ -12,4 +12,5 @@ urlpatterns = [
     path("auth/token/refresh/", TokenRefreshThrottledView.as_view(), name="token-refresh"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("", include("blog.api.urls")),
 ]

@@ -9,6 +9,9 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from blog.permissions import ADMIN_GROUP, DEFAULT_GROUP, POSTER_GROUP
+from tests.factories import PostFactory, UserFactory
+
 
 @pytest.fixture(autouse=True)
 def fresh_throttle_counters() -> Iterator[None]:
@@ -26,3 +29,43 @@ def api_client() -> APIClient:
 def bearer(user) -> dict[str, str]:
     """Headers authenticating as ``user`` with a freshly issued access token."""
     return {"HTTP_AUTHORIZATION": f"Bearer {RefreshToken.for_user(user).access_token}"}
+
+
+ROLES = ["anonymous", "default", "poster", "author", "admin", "staff"]
+
+
+@pytest.fixture
+def author():
+    """A poster who wrote ``post``."""
+    return UserFactory(username="author", roles=[DEFAULT_GROUP, POSTER_GROUP])
+
+
+@pytest.fixture
+def post(author):
+    return PostFactory(author=author, title="A post to change", text="Some *Markdown*.")
+
+
+@pytest.fixture
+def users(author) -> dict[str, object]:
+    """One user per role of the permission matrix (``anonymous`` is no user).
+
+    ``admin`` is an editor who also uses the admin site (the ``admin`` role and
+    ``is_staff``); ``staff`` may use the admin site but has no blog role beyond
+    ``default``.
+    """
+    return {
+        "anonymous": None,
+        "default": UserFactory(username="default"),
+        "poster": UserFactory(username="poster", roles=[DEFAULT_GROUP, POSTER_GROUP]),
+        "author": author,
+        "admin": UserFactory(username="admin", roles=[DEFAULT_GROUP, ADMIN_GROUP], is_staff=True),
+        "staff": UserFactory(username="staff", is_staff=True),
+    }
+
+
+def client_for(user) -> APIClient:
+    """An API client sending ``user``'s bearer token (none for ``None``)."""
+    client = APIClient()
+    if user is not None:
+        client.credentials(**bearer(user))
+    return client

@@ -48,7 +48,6 @@ def test_access_token_expires_after_ten_minutes_by_default(api_client, user) -> 
     [
         {"username": "ada", "password": "wrong"},
         {"username": "nobody", "password": PASSWORD},
-        {"username": "ADA ", "password": PASSWORD},
     ],
 )
 def test_wrong_credentials_are_401_with_a_clear_message(api_client, user, credentials) -> None:

@@ -7,14 +7,21 @@ on the fields they name.
 
 from __future__ import annotations
 
+import logging
+
+import django_recaptcha.fields
 from allauth.account.forms import SignupForm as AllauthSignupForm
+from captcha.fields import CaptchaField
 from django import forms
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_recaptcha.widgets import ReCaptchaV2Checkbox
 
 from .models import COMMENT_TEXT_MAX_LENGTH, POST_TITLE_MAX_LENGTH, Comment, Post, User
 from .services import MAX_TAGS_PER_POST, tag_titles_parse
+
+logger = logging.getLogger(__name__)
 
 
 class PostForm(forms.ModelForm):
@@ -85,21 +92,33 @@ class AccountSettingsForm(forms.ModelForm):
         labels = {"receives_digest": _("Email me the weekly digest of new posts")}
 
 
+class ReCaptchaField(django_recaptcha.fields.ReCaptchaField):
+    """django-recaptcha's field, where Google being unreachable is a form error too.
+
+    The library turns an HTTP error of the verify endpoint into a form error but lets a
+    network error (no route, DNS, timeout) through as a server error.
+    """
+
+    def validate(self, value) -> None:
+        try:
+            super().validate(value)
+        except (OSError, ValueError) as error:
+            logger.warning("reCAPTCHA could not be verified: %s", error)
+            raise forms.ValidationError(
+                self.error_messages["captcha_error"], code="captcha_error"
+            ) from error
+
+
 def captcha_field() -> forms.Field:
     """Google reCAPTCHA when both keys are set, else a self-hosted image CAPTCHA that
     needs no internet (django-simple-captcha)."""
     if settings.RECAPTCHA_PUBLIC_KEY and settings.RECAPTCHA_PRIVATE_KEY:
-        from django_recaptcha.fields import ReCaptchaField
-        from django_recaptcha.widgets import ReCaptchaV2Checkbox
-
         return ReCaptchaField(
             label=_("Are you a person?"),
             widget=ReCaptchaV2Checkbox,
             public_key=settings.RECAPTCHA_PUBLIC_KEY,
             private_key=settings.RECAPTCHA_PRIVATE_KEY,
         )
-    from captcha.fields import CaptchaField
-
     return CaptchaField(
         label=_("Type the letters in the picture"),
         error_messages={"invalid": _("The letters do not match the picture. Try the new one.")},

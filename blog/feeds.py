@@ -1,7 +1,9 @@
 """RSS 2.0 (``/feed/``) and Atom (``/feed/atom/``) feeds of the latest published posts."""
 
+import copy
+
 from django.contrib.syndication.views import Feed
-from django.urls import reverse_lazy
+from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
 from .models import Post
@@ -10,10 +12,31 @@ FEED_SIZE = 20
 
 
 class LatestPostsFeed(Feed):
+    """Links are made absolute from the host the reader asked for, not from the Sites
+    framework's row, so they are right behind any host name without configuration."""
+
     title = "Lightblog"
-    link = reverse_lazy("blog:home")
     description = "The latest posts on Lightblog."
-    feed_url = reverse_lazy("blog:feed")
+    feed_url_name = "blog:feed"
+    request = None
+
+    def __call__(self, request, *args, **kwargs):
+        # One Feed instance serves every thread: each request gets its own copy.
+        feed = copy.copy(self)
+        feed.request = request
+        return Feed.__call__(feed, request, *args, **kwargs)
+
+    def absolute(self, path: str) -> str:
+        return self.request.build_absolute_uri(path)
+
+    def link(self) -> str:
+        return self.absolute(reverse("blog:home"))
+
+    def feed_url(self) -> str:
+        return self.absolute(reverse(self.feed_url_name))
+
+    def item_link(self, item: Post) -> str:
+        return self.absolute(item.get_absolute_url())
 
     def items(self):
         return (
@@ -43,4 +66,4 @@ class LatestPostsFeed(Feed):
 class LatestPostsAtomFeed(LatestPostsFeed):
     feed_type = Atom1Feed
     subtitle = LatestPostsFeed.description
-    feed_url = reverse_lazy("blog:feed_atom")
+    feed_url_name = "blog:feed_atom"

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import MaxLengthValidator
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -59,11 +60,20 @@ class PostQuerySet(models.QuerySet):
 
     def for_listing(self) -> "PostQuerySet":
         """What a list of posts renders, in a fixed number of queries whatever its length:
-        the author joined, the tags prefetched (one query) and the comments counted."""
+        the author joined, the tags prefetched (one query) and the comments counted in a
+        subquery (no GROUP BY over the posts' columns), newest first."""
+        comments = (
+            Comment.objects.filter(post=models.OuterRef("pk"))
+            .order_by()
+            .values("post")
+            .annotate(n=models.Count("*"))
+            .values("n")
+        )
         return (
             self.select_related("author")
             .prefetch_related("tags")
-            .annotate(comment_count=models.Count("comments", distinct=True))
+            .annotate(comment_count=Coalesce(models.Subquery(comments), 0))
+            .order_by("-publish_date", "-id")
         )
 
 

@@ -61,7 +61,8 @@ class PostListView(ListView):
     heading = _("Latest posts")
 
     def get_queryset(self):
-        return Post.objects.published().for_listing()
+        # Lists show the stored excerpt: the full text and HTML stay in the database.
+        return Post.objects.published().for_listing().defer("text", "html")
 
     def get_context_data(self, **kwargs):
         kwargs.setdefault("heading", self.heading)

@@ -25,9 +25,7 @@ def github_app(settings):
     providers = {k: dict(v) for k, v in settings.SOCIALACCOUNT_PROVIDERS.items()}
     for provider in providers.values():
         provider.pop("APPS", None)
-    providers["github"]["APPS"] = [
-        {"client_id": "gh-client-id", "secret": "gh-secret", "key": ""}
-    ]
+    providers["github"]["APPS"] = [{"client_id": "gh-client-id", "secret": "gh-secret", "key": ""}]
     settings.SOCIALACCOUNT_PROVIDERS = providers
 
 

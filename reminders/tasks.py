@@ -1,10 +1,39 @@
-"""Celery tasks of the reminders app."""
+"""Celery tasks of the reminders app: thin, they take ids and call a service.
+
+Every task here is safe to run twice; ``acks_late`` (config/settings/base.py) means a
+worker that dies mid-task has its message delivered again.
+"""
 
 import logging
 
 from celery import shared_task
 
+from . import services
+
 logger = logging.getLogger(__name__)
+
+
+class ReminderTemporaryFailure(Exception):
+    """A send failed for a reason that may pass (SMTP 4xx, connection refused, timeout)."""
+
+
+@shared_task(bind=True, max_retries=None)
+def remind(self, reminder_id: str) -> dict[str, str]:
+    """Send reminder ``reminder_id`` if it is pending and due; see ``reminder_deliver``.
+
+    Celery's own retry limit is off: the reminder's ``attempts`` decide, across every
+    message that ever carried it (retries and ``dispatch_due``'s republishing alike).
+    """
+    delivery = services.reminder_deliver(reminder_id=reminder_id)
+    if delivery.retry_in is not None:
+        raise self.retry(countdown=delivery.retry_in, exc=ReminderTemporaryFailure(delivery.error))
+    return delivery.as_result()
+
+
+@shared_task
+def dispatch_due() -> dict[str, int]:
+    """Beat, every minute: reclaim lost claims and publish reminders that came due."""
+    return services.reminders_dispatch_due().as_dict()
 
 
 @shared_task

@@ -196,8 +196,14 @@ def broker_transport_options(url: str, folder: str = "broker") -> dict:
         }
     if url.startswith(("redis://", "rediss://")):
         # Redis redelivers an unacknowledged message after this long; no task may
-        # be held longer (the reminders ETA horizon is far below it).
-        return {"visibility_timeout": 3600}
+        # be held longer (the reminders ETA horizon is far below it). The socket
+        # timeouts bound a publish to a Redis that accepts connections but does
+        # not answer (without them a web request saving a reminder would hang).
+        return {
+            "visibility_timeout": 3600,
+            "socket_connect_timeout": env.int("REDIS_SOCKET_TIMEOUT", default=3),
+            "socket_timeout": env.int("REDIS_SOCKET_TIMEOUT", default=3),
+        }
     return {}
 
 

@@ -1,0 +1,196 @@
+"""A reminder is an email to send at a date, with its delivery state.
+
+The state machine (transitions live in ``reminders/services.py``)::
+
+    pending --claim--> sending --SMTP accepted--> sent
+       ^                  |  \\--temporary failure--> pending (retry later)
+       |                  \\--permanent failure or retries exhausted--> failed
+       +-- reschedule / send now / send again (staff) -- failed, sent, cancelled
+    pending, failed --cancel--> cancelled
+
+``sending`` is a claim taken by one conditional UPDATE, so two workers (or two
+deliveries of one message) can never both send the same reminder.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+DEFAULT_SUBJECT = "Welcome!"
+SUBJECT_MAX_LENGTH = 200
+TEXT_MAX_LENGTH = 10_000
+
+
+class ReminderStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    SENDING = "sending", _("sending")
+    SENT = "sent", _("sent")
+    FAILED = "failed", _("failed")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class ReminderQuerySet(models.QuerySet):
+    """The reads of the pipeline; each is served by the (status, next_attempt_at) index."""
+
+    def pending(self) -> ReminderQuerySet:
+        return self.filter(status=ReminderStatus.PENDING)
+
+    def due(self, now: datetime) -> ReminderQuerySet:
+        """Pending reminders whose next attempt has come: what a worker may claim."""
+        return self.pending().filter(next_attempt_at__lte=now)
+
+    def to_dispatch(self, now: datetime, horizon: timedelta, grace: timedelta) -> ReminderQuerySet:
+        """Pending reminders that need a message published by ``dispatch_due``.
+
+        Either none was ever published (a far-future reminder entering the ETA horizon,
+        or one saved while the broker was down), or the one published should have run
+        more than ``grace`` ago and the reminder is still pending (the message was lost).
+        """
+        never_published = Q(enqueued_at__isnull=True, next_attempt_at__lte=now + horizon)
+        lost = Q(enqueued_at__lte=now - grace, next_attempt_at__lte=now - grace)
+        return self.pending().filter(never_published | lost)
+
+    def stale_claims(self, now: datetime, lease: timedelta) -> ReminderQuerySet:
+        """Claims older than the lease: their worker died or lost its database."""
+        return self.filter(status=ReminderStatus.SENDING, claimed_at__lt=now - lease)
+
+
+class Reminder(models.Model):
+    # A UUID, not a sequence: ids travel in task messages and Message-IDs and must not
+    # be guessable or collide across databases.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    date = models.DateTimeField(_("date"), help_text=_("When to send the email."))
+    email = models.EmailField(_("email"))
+    subject = models.CharField(
+        _("subject"),
+        max_length=SUBJECT_MAX_LENGTH,
+        default=DEFAULT_SUBJECT,
+        # A line break in a header would be refused at send time; refuse it at save.
+        validators=[RegexValidator(r"[\r\n]", inverse_match=True, message=_("One line only."))],
+    )
+    text = models.TextField(_("text"), max_length=TEXT_MAX_LENGTH)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reminders",
+        verbose_name=_("user"),
+    )
+
+    # Delivery state, written by the services only.
+    status = models.CharField(
+        _("status"), max_length=16, choices=ReminderStatus.choices, default=ReminderStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(
+        _("attempts"), default=0, help_text=_("Sending attempts since the last (re)schedule.")
+    )
+    last_error = models.TextField(_("last error"), blank=True, default="")
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(
+        _("next attempt at"),
+        null=True,
+        blank=True,
+        help_text=_("The date, or when a retry after a temporary failure is due."),
+    )
+    enqueued_at = models.DateTimeField(
+        _("enqueued at"),
+        null=True,
+        blank=True,
+        help_text=_("When a task message was last published; empty until one is."),
+    )
+    claimed_at = models.DateTimeField(
+        _("claimed at"),
+        null=True,
+        blank=True,
+        help_text=_("When a worker took the reminder to send it (the lease starts here)."),
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ReminderQuerySet.as_manager()
+
+    # A change to one of these while pending means the email must be (re)scheduled.
+    SCHEDULE_FIELDS = ("date", "email", "subject", "text")
+
+    class Meta:
+        ordering = ["-date"]
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        indexes = [
+            # "Pending and due": the claim, dispatch_due and reminders_status.
+            models.Index(fields=["status", "next_attempt_at"], name="reminder_status_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} to {self.email} at {self.date:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs) -> None:
+        saved = getattr(self, "_saved_schedule", None)
+        self.schedule_changed = self._state.adding or saved != self._schedule_values()
+        if self.schedule_changed or self.next_attempt_at is None:
+            # A new date is the next attempt; a pending retry's delay no longer applies.
+            self.next_attempt_at = self.date
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "next_attempt_at"}
+        super().save(*args, **kwargs)
+        self._saved_schedule = self._schedule_values()
+
+    def clean(self) -> None:
+        if self.date is not None and timezone.is_naive(self.date):
+            raise ValidationError({"date": _("Give a date with a time zone.")})
+
+    # Change tracking: the post_save receiver schedules delivery only when the
+    # reminder is new or what it sends, or when, changed.
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._saved_schedule = instance._schedule_values()
+        return instance
+
+    def _schedule_values(self) -> tuple:
+        return tuple(self.__dict__.get(name) for name in self.SCHEDULE_FIELDS)
+
+    @property
+    def message_id(self) -> str:
+        """The email's Message-ID: the same for every attempt at one date, so a
+        duplicate after a lost worker is recognisable; new after a reschedule."""
+        domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+        return f"<{self.id.hex}.{int(self.date.timestamp())}.reminder@{domain}>"
+
+
+class DigestRun(models.Model):
+    """One weekly digest: which week, which posts, and how far the sending got.
+
+    ``week`` is unique, so a second run for the same week finds this row: a finished
+    run sends nothing, an interrupted one resumes after ``last_user_id``.
+    """
+
+    week = models.DateField(_("week"), unique=True, help_text=_("Monday of the week (TIME_ZONE)."))
+    period_start = models.DateTimeField(_("posts published from"))
+    period_end = models.DateTimeField(_("posts published until"))
+    posts = models.PositiveIntegerField(_("posts"), default=0)
+    recipients = models.PositiveIntegerField(_("emails sent"), default=0)
+    # Recipients go out in primary-key order; this is the last one sent.
+    last_user_id = models.PositiveBigIntegerField(_("last recipient id"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-week"]
+        verbose_name = _("digest run")
+        verbose_name_plural = _("digest runs")
+
+    def __str__(self) -> str:
+        return f"Digest of the week of {self.week:%Y-%m-%d}"

@@ -23,16 +23,33 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
-from playwright.sync_api import Browser, BrowserContext, Page, Response, sync_playwright
+from django.contrib.auth.models import Group, Permission
+from django.contrib.sites.models import Site
+from django.core.cache import cache
+from django.db import connections
+from django.db.models import Q
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Locator,
+    Page,
+    Response,
+    expect,
+    sync_playwright,
+)
 from pytest_django.live_server_helper import LiveServer
 
+from blog.permissions import ROLE_PERMISSIONS
 from tests.conftest import IN_CI
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -97,6 +114,9 @@ def browser(browser_type_launch_args: dict[str, Any]) -> Iterator[Browser]:
         )
         yield browser
         browser.close()
+        # The database connections the browser tests used belong to Playwright's
+        # async context (see _rows_of_data_migrations); close them while it exists.
+        connections.close_all()
 
 
 @pytest.fixture
@@ -222,3 +242,59 @@ def check_page(page: Page, screenshot_dir: Path, request: pytest.FixtureRequest)
     checker = PageChecker(folder=screenshot_dir / f"{module}.{request.node.originalname}")
     checker.watch(page)
     return checker
+
+
+# WHAT EVERY PATH DOES
+# ------------------------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def _rows_of_data_migrations(transactional_db: None) -> None:
+    """Each browser test starts with what the data migrations made: roles and site name.
+
+    The live server and the worker need a transactional database, and its flush after
+    each test deletes those rows too. Django's serialized rollback cannot bring them
+    back here: with Playwright's loop marked as running, Django hands the test a
+    connection of its own (asgiref keeps database connections per async context), not
+    the one that serialized the database.
+    """
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = [name.split(".", 1) for name in names]
+        permissions = Permission.objects.filter(
+            reduce(or_, (Q(content_type__app_label=app, codename=code) for app, code in wanted))
+        )
+        assert len(permissions) == len(wanted), (role, names)
+        group.permissions.set(permissions)
+    Site.objects.filter(pk=settings.SITE_ID).update(name="Lightblog")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> Iterator[None]:
+    """allauth counts logins per address in the cache, and every browser is 127.0.0.1."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def log_in(page: Page, login: str, password: str) -> None:
+    """Sign in through allauth's login form, as a person would, and wait to be in."""
+    page.goto("/accounts/login/")
+    page.get_by_label("Login:").fill(login)
+    page.get_by_label("Password:").fill(password)
+    page.get_by_role("button", name="Sign In").click()
+    expect(log_out_button(page)).to_be_visible()
+
+
+def log_out_button(page: Page) -> Locator:
+    return page.get_by_role("navigation", name="Site").get_by_role("button", name="Log out")
+
+
+def wait_until(condition: Callable[[], Any], timeout: float = 30.0, what: str = "") -> Any:
+    """Poll ``condition`` (a database read, say) until it is truthy; return its value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}")
+        time.sleep(0.1)

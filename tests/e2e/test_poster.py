@@ -1,0 +1,123 @@
+"""A poster in the browser: writes a post in Markdown with tags, finds it everywhere,
+and is refused someone else's post."""
+
+from __future__ import annotations
+
+from xml.etree import ElementTree
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from blog.models import Post
+from tests.e2e.conftest import PageChecker, log_in
+from tests.factories import DEFAULT_PASSWORD, PostFactory, UserFactory
+
+pytestmark = pytest.mark.e2e
+
+TITLE = "Queues, retries and the welcome email"
+MARKDOWN = """\
+A welcome email must arrive **exactly once**.
+
+1. commit the user
+2. enqueue the task
+3. let the worker *claim* it
+
+See [Celery's guide](https://docs.celeryq.dev/) and `acks_late`.
+
+<script>alert("no")</script>
+"""
+
+
+@pytest.fixture
+def poster():
+    return UserFactory(username="grace", roles=["default", "poster"])
+
+
+@pytest.fixture
+def someone_elses_post():
+    return PostFactory(
+        title="Linus writes about kernels",
+        author=UserFactory(username="linus", roles=["default", "poster"]),
+    )
+
+
+def test_poster_writes_a_post_with_tags_and_finds_it_on_home_tag_page_and_feed(
+    page: Page, check_page: PageChecker, poster, someone_elses_post
+) -> None:
+    log_in(page, "grace", DEFAULT_PASSWORD)
+
+    page.get_by_role("navigation", name="Site").get_by_role("link", name="Write a post").click()
+    expect(page).to_have_url("/post/new/")
+    check_page(page, "write a post")
+    page.get_by_label("Title").fill(TITLE)
+    page.get_by_label("Text").fill(MARKDOWN)
+    page.get_by_label("Tags").fill("Celery, Email delivery")
+    page.get_by_role("button", name="Publish").click()
+
+    # The post page: Markdown rendered, script gone, tags linked.
+    post = Post.objects.get(title=TITLE)
+    expect(page).to_have_url(f"/post/{post.slug}/")
+    expect(page.get_by_role("status")).to_contain_text("Your post is saved")
+    expect(page.get_by_role("heading", level=1)).to_have_text(TITLE)
+    prose = page.locator(".prose")
+    expect(prose.locator("strong")).to_have_text("exactly once")
+    expect(prose.locator("ol > li")).to_have_text(
+        ["commit the user", "enqueue the task", "let the worker claim it"]
+    )
+    expect(prose.get_by_role("link", name="Celery's guide")).to_have_attribute(
+        "href", "https://docs.celeryq.dev/"
+    )
+    expect(prose.locator("code")).to_have_text("acks_late")
+    expect(page.locator("script")).to_have_count(0)
+    tags = page.get_by_role("list", name="Tags")
+    expect(tags.get_by_role("link")).to_have_text(["Celery", "Email delivery"])
+    check_page(page, "the new post")
+
+    # On the home page, newest first.
+    page.get_by_role("navigation", name="Site").get_by_role("link", name="Home").click()
+    titles = page.get_by_role("main").locator(".post-summary h2")
+    expect(titles).to_have_text([TITLE, someone_elses_post.title])
+    check_page(page, "home with the new post")
+
+    # On its tag page, alone.
+    page.get_by_role("main").get_by_role("link", name="Email delivery").first.click()
+    expect(page).to_have_url("/tag/email-delivery/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Posts tagged “Email delivery”")
+    expect(titles).to_have_text([TITLE])
+    check_page(page, "tag page")
+
+    # In the feed, with an absolute link to the post.
+    response = page.request.get("/feed/")
+    assert response.ok, response.status
+    assert "xml" in response.headers["content-type"]
+    items = ElementTree.fromstring(response.body()).findall("./channel/item")
+    assert [item.findtext("title") for item in items] == [TITLE, someone_elses_post.title]
+    assert items[0].findtext("link") == page.url.split("/tag/")[0] + f"/post/{post.slug}/"
+
+
+def test_poster_is_refused_someone_elses_post(
+    page: Page, check_page: PageChecker, poster, someone_elses_post
+) -> None:
+    log_in(page, "grace", DEFAULT_PASSWORD)
+
+    page.goto(someone_elses_post.get_absolute_url())
+    expect(page.get_by_role("heading", level=1)).to_have_text(someone_elses_post.title)
+    expect(page.get_by_role("link", name="Edit this post")).to_have_count(0)
+    check_page(page, "someone else's post")
+
+    response = page.goto(f"/post/{someone_elses_post.slug}/edit/")
+    assert response is not None and response.status == 403
+    expect(page.get_by_role("heading", level=1)).to_have_text("Not allowed")
+    check_page(page, "edit refused")
+
+    # A forged POST is refused too, and the post is unchanged.
+    csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
+    forged = page.request.post(
+        f"/post/{someone_elses_post.slug}/edit/",
+        form={"title": "Hijacked", "text": "mine now", "tags": ""},
+        headers={"X-CSRFToken": csrf, "Referer": page.url},
+    )
+    assert forged.status == 403
+    assert "Your account may not do this" in forged.text()  # refused by permission, not CSRF
+    someone_elses_post.refresh_from_db()
+    assert someone_elses_post.title == "Linus writes about kernels"

@@ -31,6 +31,11 @@ def no_comma(value: str) -> None:
 class PostSerializer(serializers.ModelSerializer):
     """A post as the page shows it: ``html`` is the stored, sanitized rendering."""
 
+    # Plain strings in the schema: a slug keeps unicode letters, which the SlugField
+    # pattern (ASCII \w in JSON Schema) would call invalid.
+    slug = serializers.CharField(
+        read_only=True, help_text="Made from the title, unicode kept; never changes."
+    )
     author = serializers.CharField(source="author.username", read_only=True)
     tags = serializers.SlugRelatedField(
         many=True, read_only=True, slug_field="title", help_text="Tag titles."
@@ -104,6 +109,7 @@ class CommentInputSerializer(serializers.Serializer):
 # TAGS
 # ------------------------------------------------------------------------------
 class TagSerializer(serializers.ModelSerializer):
+    slug = serializers.CharField(read_only=True)
     post_count = serializers.IntegerField(read_only=True, help_text="Published posts.")
     posts_url = serializers.SerializerMethodField(help_text="This tag's posts in the API.")
 

@@ -11,6 +11,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from blog.permissions import ADMIN_GROUP, DEFAULT_GROUP, POSTER_GROUP
 from tests.factories import PostFactory, UserFactory
+from tests.reminders.conftest import fast_pipeline  # noqa: F401  (a fixture: short retries)
 
 
 @pytest.fixture(autouse=True)

@@ -9,10 +9,17 @@ the API and the pages can never disagree.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from blog.models import Comment, Post
 from blog.permissions import can_comment, can_edit_post, can_post
+from blog.services import user_revoke_poster
+from reminders.models import Reminder
+from tests.factories import UserFactory
+from tests.reminders.factories import ReminderFactory
 
 from .conftest import ROLES, client_for
 
@@ -129,8 +136,6 @@ def test_comment(users, post, role, expected) -> None:
 
 
 def test_a_user_without_the_default_role_may_not_comment(post) -> None:
-    from tests.factories import UserFactory
-
     user = UserFactory(roles=[])
 
     response = client_for(user).post(f"/api/posts/{post.slug}/comments/", {"text": "Hi!"})
@@ -154,10 +159,70 @@ def test_a_deactivated_author_may_no_longer_edit(users, post) -> None:
 
 
 def test_a_poster_whose_role_is_revoked_may_no_longer_edit_their_post(users, post) -> None:
-    from blog.services import user_revoke_poster
-
     user_revoke_poster(user=users["author"])
 
     response = client_for(users["author"]).patch(f"/api/posts/{post.slug}/", {"text": "No."})
 
     assert response.status_code == 403
+
+
+# REMINDERS: staff only (``is_staff``, as for the admin site)
+# ------------------------------------------------------------------------------
+STAFF_ONLY = matrix(
+    anonymous=UNAUTHENTICATED,
+    default=FORBIDDEN,
+    poster=FORBIDDEN,
+    author=FORBIDDEN,
+    admin=OK,
+    staff=OK,
+)
+
+
+@pytest.mark.parametrize(("role", "expected"), STAFF_ONLY)
+def test_create_reminder(users, role, expected) -> None:
+
+    response = client_for(users[role]).post(
+        "/api/reminders/", {"email": "r@example.com", "text": "Hi", "date": timezone.now()}
+    )
+
+    if expected == OK:
+        assert response.status_code == 201, response.data
+        assert Reminder.objects.filter(email="r@example.com").count() == 1
+    else:
+        assert response.status_code == expected
+        assert not Reminder.objects.exists()
+
+
+@pytest.mark.parametrize(("role", "expected"), STAFF_ONLY)
+@pytest.mark.parametrize(
+    ("action", "status_before", "status_after"),
+    [
+        ("send-now", "cancelled", "pending"),
+        ("cancel", "pending", "cancelled"),
+        ("send-again", "sent", "pending"),
+    ],
+)
+def test_reminder_actions(users, role, expected, action, status_before, status_after) -> None:
+    reminder = ReminderFactory(date=timezone.now() + timedelta(days=3))
+    Reminder.objects.filter(pk=reminder.pk).update(status=status_before)
+
+    response = client_for(users[role]).post(f"/api/reminders/{reminder.pk}/{action}/")
+
+    reminder.refresh_from_db()
+    if expected == OK:
+        assert response.status_code == 200, response.data
+        assert reminder.status == status_after
+    else:
+        assert response.status_code == expected
+        assert reminder.status == status_before
+
+
+@pytest.mark.parametrize(("role", "expected"), STAFF_ONLY)
+def test_read_reminders(users, role, expected) -> None:
+    """Reminders hold email addresses: reading them is staff-only too."""
+    reminder = ReminderFactory()
+    client = client_for(users[role])
+
+    for url in ("/api/reminders/", f"/api/reminders/{reminder.pk}/"):
+        response = client.get(url)
+        assert response.status_code == (200 if expected == OK else expected)

@@ -1,0 +1,2 @@
+"""Benchmarks of Lightblog (``make bench``): each compares the project with a baseline
+measured in the same run on the same servers; see bench/README in the project README."""

@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.throttling import ScopedRateThrottle
@@ -29,6 +31,25 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, DjangoValidationError):
         exc = serializers.ValidationError(as_serializer_error(exc))
     return drf_exception_handler(exc, context)
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """drf-spectacular's schema, knowing which of our permission classes let anyone read.
+
+    It recognises only DRF's own ``AllowAny`` and ``IsAuthenticatedOrReadOnly``; a class
+    with ``anonymous_reads = True`` (``blog/api/permissions.py``) gets the same optional
+    ``{}`` security entry on GET, so clients see that no token is needed there.
+    """
+
+    def get_auth(self) -> list[dict]:
+        auths = super().get_auth()
+        anonymous_reads = any(
+            getattr(permission, "anonymous_reads", False)
+            for permission in self.view.get_permissions()
+        )
+        if self.method in SAFE_METHODS and anonymous_reads and {} not in auths:
+            auths.append({})
+        return auths
 
 
 class ErrorDetailSerializer(serializers.Serializer):

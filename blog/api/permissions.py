@@ -13,6 +13,8 @@ class PostPermission(BasePermission):
     An anonymous write fails ``has_permission``, which DRF answers with 401, not 403.
     """
 
+    anonymous_reads = True  # for the OpenAPI schema (config.api.AutoSchema)
+
     def has_permission(self, request, view) -> bool:
         if request.method in SAFE_METHODS:
             return True
@@ -28,6 +30,8 @@ class PostPermission(BasePermission):
 
 class CommentPermission(BasePermission):
     """Anyone reads the comments of a published post; adding one needs ``can_comment``."""
+
+    anonymous_reads = True
 
     def has_permission(self, request, view) -> bool:
         if request.method in SAFE_METHODS:

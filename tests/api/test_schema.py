@@ -15,13 +15,53 @@ from tests.conftest import BASE_DIR
 pytestmark = pytest.mark.django_db
 
 
-def test_schema_is_openapi_3_and_lists_the_token_endpoints(api_client) -> None:
-    response = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
-
+def get_schema(client) -> dict:
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
-    schema = response.json()
+    return response.json()
+
+
+def test_schema_is_openapi_3_and_lists_every_endpoint(api_client) -> None:
+    schema = get_schema(api_client)
+
     assert schema["openapi"].startswith("3.")
-    assert {"/api/auth/token/", "/api/auth/token/refresh/"} <= set(schema["paths"])
+    assert set(schema["paths"]) == {
+        "/api/auth/token/",
+        "/api/auth/token/refresh/",
+        "/api/posts/",
+        "/api/posts/{slug}/",
+        "/api/posts/{slug}/comments/",
+        "/api/tags/",
+        "/api/reminders/",
+        "/api/reminders/{id}/",
+        "/api/reminders/{id}/send-now/",
+        "/api/reminders/{id}/send-again/",
+        "/api/reminders/{id}/cancel/",
+    }
+    assert schema["components"]["securitySchemes"]["jwtAuth"]["scheme"] == "bearer"
+
+
+def test_schema_says_which_operations_need_no_token(api_client) -> None:
+    paths = get_schema(api_client)["paths"]
+
+    assert {} in paths["/api/posts/"]["get"]["security"]
+    assert {} in paths["/api/posts/{slug}/comments/"]["get"]["security"]
+    assert {} not in paths["/api/posts/"]["post"]["security"]
+    assert {} not in paths["/api/reminders/"]["get"]["security"]
+    assert "security" not in paths["/api/auth/token/"]["post"]
+
+
+def test_delivery_fields_are_read_only_in_the_schema(api_client) -> None:
+    schemas = get_schema(api_client)["components"]["schemas"]
+
+    assert set(schemas["ReminderInputRequest"]["properties"]) == {
+        "email",
+        "text",
+        "date",
+        "subject",
+    }
+    for field in ("status", "attempts", "last_error", "sent_at", "enqueued_at"):
+        assert schemas["Reminder"]["properties"][field]["readOnly"] is True
 
 
 def test_swagger_ui_loads_its_assets_from_this_site(api_client) -> None:

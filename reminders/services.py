@@ -15,18 +15,19 @@ import random
 import smtplib
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from email.utils import parseaddr
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from .models import DEFAULT_SUBJECT, Reminder, ReminderStatus
+from .models import DEFAULT_SUBJECT, DigestRun, Reminder, ReminderStatus
 
 if TYPE_CHECKING:
     from blog.models import User
@@ -435,3 +436,173 @@ def _attempt_failed(reminder: Reminder, exc: Exception) -> Delivery:
         exc_info=not isinstance(exc, (smtplib.SMTPException, OSError)),
     )
     return Delivery(str(reminder.pk), DeliveryStatus.RETRY, error=error, retry_in=delay)
+
+
+# THE WEEKLY DIGEST
+# ------------------------------------------------------------------------------
+DIGEST_MAX_POSTS = 50
+
+
+class DigestInterrupted(Exception):
+    """The SMTP server went away mid-run; the run resumes where it stopped."""
+
+
+@dataclass(frozen=True)
+class DigestReport:
+    week: str
+    status: str  # "sent", "empty" (no posts), "already_sent"
+    posts: int
+    sent: int
+
+    def as_dict(self) -> dict[str, str | int]:
+        return {"week": self.week, "status": self.status, "posts": self.posts, "sent": self.sent}
+
+
+def digest_week(now: datetime) -> date:
+    """The Monday (in TIME_ZONE) of the week ``now`` falls in: one digest per week."""
+    today = timezone.localdate(now)
+    return today - timedelta(days=today.weekday())
+
+
+def digest_send(*, now: datetime | None = None) -> DigestReport:
+    """Email the posts published since the last digest to every user who opted in.
+
+    One ``DigestRun`` per week: a second run in the same week finds it finished and
+    sends nothing; a run interrupted by the SMTP server resumes after the last
+    recipient sent. Recipients are read ``REMINDERS_DIGEST_CHUNK`` at a time in
+    primary-key order and each chunk goes over one SMTP connection, so memory stays
+    flat whatever the number of users. Before a chunk is sent its end is recorded
+    with a compare-and-set UPDATE: two runs at once never send the same chunk, and
+    a worker killed mid-chunk leaves the rest of that chunk unsent (never sent twice).
+    """
+    from blog.models import Post
+
+    now = now or timezone.now()
+    run = _digest_run(now)
+    week = run.week.isoformat()
+    if run.finished_at is not None:
+        logger.info("digest: the week of %s was already sent; nothing to do", week)
+        return DigestReport(week, "already_sent", run.posts, 0)
+
+    posts = list(
+        Post.objects.published()
+        .filter(publish_date__gte=run.period_start, publish_date__lt=run.period_end)
+        .select_related("author")
+        .order_by("publish_date", "pk")[:DIGEST_MAX_POSTS]
+    )
+    if not posts:
+        DigestRun.objects.filter(pk=run.pk).update(finished_at=timezone.now())
+        logger.info("digest: no posts published in the week of %s; nothing sent", week)
+        return DigestReport(week, "empty", 0, 0)
+    DigestRun.objects.filter(pk=run.pk).update(posts=len(posts))
+
+    sent = 0
+    while True:
+        cursor, chunk = _digest_claim_chunk(run)
+        if not chunk:
+            break
+        sent += _digest_send_chunk(run, posts, cursor, chunk)
+    DigestRun.objects.filter(pk=run.pk).update(finished_at=timezone.now())
+    logger.info("digest: week of %s sent to %d users (%d posts)", week, sent, len(posts))
+    return DigestReport(week, "sent", len(posts), sent)
+
+
+def _digest_run(now: datetime) -> DigestRun:
+    week = digest_week(now)
+    run = DigestRun.objects.filter(week=week).first()
+    if run is not None:
+        return run
+    # Posts since the previous digest ended, at most a week back: each post is in
+    # one digest however beat's schedule is changed.
+    previous = DigestRun.objects.filter(week__lt=week).order_by("-week").first()
+    start = now - timedelta(days=7)
+    if previous is not None:
+        start = max(start, previous.period_end)
+    try:
+        with transaction.atomic():
+            return DigestRun.objects.create(week=week, period_start=start, period_end=now)
+    except IntegrityError:  # another run created it a moment ago
+        return DigestRun.objects.get(week=week)
+
+
+def _digest_recipients():
+    from blog.models import User
+
+    return User.objects.filter(receives_digest=True, is_active=True).order_by("pk")
+
+
+def _digest_claim_chunk(run: DigestRun) -> tuple[int | None, list[User]]:
+    """The next chunk of recipients, taken with a compare-and-set of the cursor;
+    returns the cursor before it too (an empty chunk when everyone has been done)."""
+    while True:
+        cursor = DigestRun.objects.values_list("last_user_id", flat=True).get(pk=run.pk)
+        recipients = _digest_recipients()
+        if cursor is not None:
+            recipients = recipients.filter(pk__gt=cursor)
+        chunk = list(recipients.only("pk", "username", "email")[: settings.REMINDERS_DIGEST_CHUNK])
+        if not chunk:
+            return cursor, []
+        claimed = DigestRun.objects.filter(pk=run.pk, last_user_id=cursor).update(
+            last_user_id=chunk[-1].pk
+        )
+        if claimed:
+            return cursor, chunk
+        # Another run took this chunk: read the cursor again.
+
+
+def _digest_send_chunk(run: DigestRun, posts: list, cursor: int | None, chunk: list) -> int:
+    sent = 0
+    done = cursor  # the last recipient dealt with (sent, or refused for good)
+    connection = get_connection(timeout=settings.EMAIL_TIMEOUT)
+    try:
+        with connection:  # one SMTP connection for the whole chunk
+            for user in chunk:
+                try:
+                    digest_email(run, posts, user, connection).send()
+                except smtplib.SMTPRecipientsRefused as exc:
+                    permanent, error = smtp_failure(exc)
+                    if not permanent:
+                        raise  # a 4xx: the server, not the address; retry later
+                    # This address is refused for good: skip it, go on.
+                    logger.warning("digest: %s", error)
+                else:
+                    sent += 1
+                done = user.pk
+    except Exception as exc:
+        # The server went away: give the rest of the chunk back, so the retry starts
+        # right after the last user dealt with.
+        DigestRun.objects.filter(pk=run.pk, last_user_id=chunk[-1].pk).update(last_user_id=done)
+        raise DigestInterrupted(smtp_failure(exc)[1]) from exc
+    finally:
+        DigestRun.objects.filter(pk=run.pk).update(recipients=F("recipients") + sent)
+    return sent
+
+
+def digest_email(
+    run: DigestRun, posts: list, user: User, connection: Any
+) -> EmailMultiAlternatives:
+    from django.urls import reverse
+
+    site = settings.SITE_URL.rstrip("/")
+    context = {
+        "user": user,
+        "posts": [(post, f"{site}{post.get_absolute_url()}") for post in posts],
+        "week": run.week,
+        "settings_url": f"{site}{reverse('blog:account_settings')}",
+        "site_url": site,
+    }
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    count = len(posts)
+    message = EmailMultiAlternatives(
+        subject=f"This week on Lightblog: {count} new post{'s' if count != 1 else ''}",
+        body=render_to_string("reminders/email/digest.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[user.email],
+        # One per user and week: a receiving server can recognise a repeat.
+        headers={"Message-ID": f"<digest.{run.week:%Y%m%d}.{user.pk}@{domain}>"},
+        connection=connection,
+    )
+    message.attach_alternative(
+        render_to_string("reminders/email/digest.html", context), "text/html"
+    )
+    return message

@@ -7,6 +7,7 @@ worker that dies mid-task has its message delivered again.
 import logging
 
 from celery import shared_task
+from django.conf import settings
 
 from . import services
 
@@ -47,3 +48,16 @@ def log(message: str) -> str:
 def multiply(x: int, y: int) -> int:
     """Return ``x * y`` (a task of the original blog)."""
     return x * y
+
+
+@shared_task(bind=True, max_retries=None)
+def digest(self) -> dict[str, str | int]:
+    """The weekly digest (beat: Sundays 10:00). Running it twice in a week sends nothing
+    new; an SMTP outage mid-run retries and resumes after the last recipient."""
+    try:
+        return services.digest_send().as_dict()
+    except services.DigestInterrupted as exc:
+        if self.request.retries >= settings.REMINDERS_MAX_RETRIES:
+            raise
+        delay = services.reminder_retry_delay(self.request.retries + 1)
+        raise self.retry(countdown=delay, exc=exc) from exc

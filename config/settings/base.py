@@ -420,6 +420,8 @@ REMINDERS_PUBLISH_RETRY_INTERVAL = env.float("REMINDERS_PUBLISH_RETRY_INTERVAL",
 REMINDERS_DISPATCH_BATCH = env.int("REMINDERS_DISPATCH_BATCH", default=500)
 # Digest recipients loaded and sent per SMTP connection.
 REMINDERS_DIGEST_CHUNK = env.int("REMINDERS_DIGEST_CHUNK", default=200)
+# The site's public address: links in emails (the digest) are absolute.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # The queue of the email tasks; name another (e.g. "email") and start a worker with
 # -Q email to keep slow SMTP away from other work.
 REMINDERS_QUEUE = env.str("REMINDERS_QUEUE", default="celery")

@@ -1,0 +1,180 @@
+"""The weekly digest: its contents, the empty week, the second run, chunks over one
+SMTP connection each, and resuming after the SMTP server went away."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django_celery_results.models import TaskResult
+
+from reminders.models import DigestRun
+from reminders.services import DigestInterrupted, digest_send, digest_week
+from reminders.tasks import digest
+from tests.factories import PostFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def readers(count: int, **fields) -> list:
+    return [UserFactory(receives_digest=True, **fields) for _ in range(count)]
+
+
+@pytest.fixture
+def counting_smtp(smtp_server):
+    """The SMTP server, also counting connections (each chunk should use one)."""
+    recorder = smtp_server.recorder
+    recorder.sessions = 0
+
+    async def handle_EHLO(server, session, envelope, hostname, responses):
+        recorder.sessions += 1
+        session.host_name = hostname
+        return responses
+
+    recorder.handle_EHLO = handle_EHLO
+    return smtp_server
+
+
+def test_digest_lists_the_weeks_posts_for_readers_who_opted_in(smtp_server, settings) -> None:
+    settings.SITE_URL = "https://blog.example.com"
+    old = PostFactory(title="Old news", publish_date=timezone.now() - timedelta(days=8))
+    first = PostFactory(title="Fresh & new", publish_date=timezone.now() - timedelta(days=2))
+    second = PostFactory(title="Newer still", publish_date=timezone.now() - timedelta(hours=1))
+    PostFactory(title="Not yet", publish_date=timezone.now() + timedelta(days=1))
+    [reader] = readers(1, username="reader")
+    UserFactory(receives_digest=False, username="quiet")
+    UserFactory(receives_digest=True, is_active=False, username="gone")
+
+    report = digest_send()
+
+    assert (report.status, report.posts, report.sent) == ("sent", 2, 1)
+    [message] = smtp_server.recorder.messages
+    assert message["To"] == reader.email
+    assert message["Subject"] == "This week on Lightblog: 2 new posts"
+    plain = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert plain.index("Fresh & new") < plain.index("Newer still")
+    assert f"https://blog.example.com{first.get_absolute_url()}" in plain
+    assert f'href="https://blog.example.com{second.get_absolute_url()}"' in html
+    assert "Fresh &amp; new" in html
+    assert old.title not in plain
+    assert "Not yet" not in plain
+    assert "https://blog.example.com/accounts/settings/" in plain
+
+
+def test_empty_week_sends_nothing(smtp_server) -> None:
+    readers(3)
+    PostFactory(publish_date=timezone.now() - timedelta(days=30))
+
+    report = digest_send()
+
+    assert (report.status, report.sent) == ("empty", 0)
+    assert smtp_server.recorder.messages == []
+    assert DigestRun.objects.get().finished_at is not None
+
+
+def test_second_run_in_the_same_week_sends_nothing_new(smtp_server) -> None:
+    readers(2)
+    PostFactory()
+    first = digest_send()
+    PostFactory()  # published after the first run: it waits for next week's digest
+
+    second = digest_send()
+
+    assert (first.status, first.sent) == ("sent", 2)
+    assert (second.status, second.sent) == ("already_sent", 0)
+    assert len(smtp_server.recorder.messages) == 2
+
+
+def test_next_weeks_digest_starts_where_the_last_one_ended(smtp_server) -> None:
+    readers(1)
+    now = timezone.now()
+    PostFactory(title="Last week", publish_date=now - timedelta(days=3))
+    digest_send(now=now - timedelta(days=1))  # last week's run (same local week or not)
+    DigestRun.objects.update(week=digest_week(now) - timedelta(days=7))
+    PostFactory(title="This week", publish_date=now - timedelta(hours=2))
+    smtp_server.recorder.messages.clear()
+
+    report = digest_send(now=now)
+
+    plain = smtp_server.recorder.messages[0].get_body(("plain",)).get_content()
+    assert report.posts == 1
+    assert "This week" in plain
+    assert "Last week" not in plain
+
+
+def test_each_chunk_goes_over_one_smtp_connection_in_fixed_queries(
+    counting_smtp, settings, django_assert_num_queries
+) -> None:
+    settings.REMINDERS_DIGEST_CHUNK = 4
+    readers(10)
+    PostFactory.create_batch(3)
+
+    # The run: look-up, previous run, creation in a savepoint (5); posts with their
+    # authors (1) and their count (1); per chunk of 4: cursor, recipients, claim,
+    # sent count (4 x 3 chunks); the empty last look (2); finishing (1). Not one
+    # query per recipient or per post.
+    with django_assert_num_queries(5 + 1 + 1 + 4 * 3 + 2 + 1):
+        report = digest_send()
+
+    assert report.sent == 10
+    assert len(counting_smtp.recorder.messages) == 10
+    assert counting_smtp.recorder.sessions == 3
+
+
+def test_refused_address_is_skipped_and_the_rest_get_it(smtp_server) -> None:
+    first, refused, last = readers(3)
+    smtp_server.recorder.refuse[refused.email] = "550 5.1.1 No such user"
+    PostFactory()
+
+    report = digest_send()
+
+    assert report.sent == 2
+    assert {m["To"] for m in smtp_server.recorder.messages} == {first.email, last.email}
+
+
+def test_interrupted_run_resumes_after_the_last_recipient(smtp_server, settings) -> None:
+    settings.REMINDERS_DIGEST_CHUNK = 2
+    users = readers(5)
+    PostFactory()
+
+    class ClosingAfter(dict):
+        """Accept ``n`` recipients, then answer 421 (closing): the server went away."""
+
+        def __init__(self, n: int) -> None:
+            super().__init__()
+            self.left = n
+
+        def get(self, key, default=None):
+            self.left -= 1
+            return "421 4.3.2 Shutting down" if self.left < 0 else None
+
+    smtp_server.recorder.refuse = ClosingAfter(3)  # mid-way through the second chunk
+    with pytest.raises(DigestInterrupted, match="421"):
+        digest_send()
+    smtp_server.recorder.refuse = {}
+
+    report = digest_send()
+
+    received = [m["To"] for m in smtp_server.recorder.messages]
+    assert sorted(received) == sorted(u.email for u in users)  # each exactly once
+    assert report.sent == 2
+    assert DigestRun.objects.get().recipients == 5
+
+
+@pytest.mark.worker
+def test_digest_task_through_the_worker(celery_worker, smtp_server) -> None:
+    readers(2)
+    PostFactory(title="Worker-sent post")
+
+    first = digest.delay()
+    first_result = first.get(timeout=30)
+    second_result = digest.delay().get(timeout=30)
+
+    assert first_result["status"] == "sent"
+    assert first_result["sent"] == 2
+    assert second_result["status"] == "already_sent"
+    assert len(smtp_server.recorder.messages) == 2
+    row = TaskResult.objects.get(task_id=first.id)
+    assert row.status == "SUCCESS"
+    assert json.loads(row.result)["posts"] == 1

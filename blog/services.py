@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from .models import TAG_TITLE_MAX_LENGTH, Comment, Post, Tag, User
-from .permissions import DEFAULT_GROUP, POSTER_GROUP
+from .permissions import DEFAULT_GROUP, POSTER_GROUP, ROLE_PERMISSIONS
 
 MAX_TAGS_PER_POST = 10
 
@@ -140,6 +140,26 @@ def comment_create(
 
 # USERS AND ROLES
 # ------------------------------------------------------------------------------
+@transaction.atomic
+def roles_ensure() -> None:
+    """Make sure the groups of ``ROLE_PERMISSIONS`` exist with at least those permissions.
+
+    The data migration creates them once; this runs after every ``migrate`` (and after
+    a test database is flushed) so they come back if deleted, and a permission added to
+    a role later reaches existing databases. Permissions given by hand are kept.
+    """
+    from django.contrib.auth.models import Permission
+
+    for name, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        wanted = [perm.split(".", 1) for perm in perms]
+        found = Permission.objects.filter(
+            content_type__app_label__in={app for app, _ in wanted},
+            codename__in={codename for _, codename in wanted},
+        )
+        group.permissions.add(*found)
+
+
 @transaction.atomic
 def user_onboard(*, user: User) -> None:
     """What registering does besides saving the user: join the ``default`` role and

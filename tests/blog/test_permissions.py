@@ -104,3 +104,12 @@ class TestGrantPoster:
     def test_unknown_user_is_a_clear_error(self):
         with pytest.raises(CommandError, match="No user named 'nobody'"):
             call_command("grant_poster", "nobody")
+
+
+def test_roles_come_back_after_being_deleted_and_migrate_running_again():
+    Group.objects.all().delete()
+
+    call_command("migrate", verbosity=0)
+
+    assert set(Group.objects.values_list("name", flat=True)) == set(ROLE_PERMISSIONS)
+    assert can_post(UserFactory(roles=["poster"]))

@@ -1,0 +1,19 @@
+"""Signal receivers of the blog app (connected in ``BlogConfig.ready``)."""
+
+from django.db import DEFAULT_DB_ALIAS
+
+
+def ensure_roles_after_migrate(sender, using=DEFAULT_DB_ALIAS, apps=None, **kwargs) -> None:
+    """After ``migrate`` (and after a flush), the roles exist with their permissions."""
+    if using != DEFAULT_DB_ALIAS:
+        return
+    if apps is not None:
+        # Not while auth or the blog is migrated back to zero.
+        try:
+            apps.get_model("auth", "Group")
+            apps.get_model("blog", "Post")
+        except LookupError:
+            return
+    from .services import roles_ensure
+
+    roles_ensure()

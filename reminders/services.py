@@ -230,6 +230,10 @@ def reminders_dispatch_due() -> DispatchReport:
     now = timezone.now()
     lease = settings.REMINDERS_LEASE
     stale = Reminder.objects.stale_claims(now, timedelta(seconds=lease))
+    # Update the stale claims by primary key: scanning the status index in the UPDATE
+    # locks index entries before rows, the reverse of a worker's claim and "sent"
+    # UPDATEs (row first), and MariaDB then kills one of the two as a deadlock.
+    stale = stale.filter(pk__in=list(stale.values_list("pk", flat=True)))
     lost = f"The worker sending it was lost (no result within the {lease} s lease)."
     given_up = stale.filter(attempts__gt=settings.REMINDERS_MAX_RETRIES).update(
         status=ReminderStatus.FAILED, claimed_at=None, last_error=lost, updated=now

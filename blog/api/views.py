@@ -70,8 +70,7 @@ class PostViewSet(viewsets.ModelViewSet):
     lookup_value_regex = "[^/]+"
 
     def get_queryset(self) -> QuerySet[Post]:
-        # Explicit: Meta.ordering is not applied to a GROUP BY query (the comment count).
-        posts = Post.objects.for_listing().order_by("-publish_date", "-id")
+        posts = Post.objects.for_listing()  # newest first, as on the home page
         if self.action == "list":
             return posts.published()
         return posts
@@ -153,4 +152,5 @@ class TagViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self) -> QuerySet[Tag]:
         published = Q(posts__publish_date__lte=timezone.now())
+        # Ordered here: Meta.ordering does not apply to a GROUP BY query.
         return Tag.objects.annotate(post_count=Count("posts", filter=published)).order_by("title")

@@ -208,6 +208,11 @@ def broker_transport_options(url: str, folder: str = "broker") -> dict:
 
 
 CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(CELERY_BROKER_URL)
+# The filesystem broker writes each message atomically (kombu's own can hand a
+# worker a half-written file, which stops the worker): config/filesystem_broker.py.
+CELERY_BROKER_TRANSPORT = (
+    "config.filesystem_broker:Transport" if CELERY_BROKER_URL.startswith("filesystem://") else None
+)
 # A worker started before the broker keeps trying instead of exiting.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Outcomes are rows in the database (django-celery-results), with name and args.
@@ -309,6 +314,15 @@ for _provider in SOCIALACCOUNT_PROVIDERS:
         SOCIALACCOUNT_PROVIDERS[_provider]["APPS"] = [
             {"client_id": _client_id, "secret": _secret, "key": ""}
         ]
+
+# CACHES
+# ------------------------------------------------------------------------------
+# Per process by default; CACHE_URL=redis://127.0.0.1:6379/2 shares it between web
+# processes (rate limits, throttles, cached pages and their invalidation).
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Seconds an anonymous visitor's list page (home, tag, author) is served from the
+# cache; any change to posts, comments or tags refreshes it at once. 0 turns it off.
+BLOG_PAGE_CACHE_SECONDS = env.int("BLOG_PAGE_CACHE_SECONDS", default=60)
 
 # CAPTCHA on registration: Google reCAPTCHA v2 when both keys are set, else the
 # self-hosted image CAPTCHA (django-simple-captcha), which needs no internet.

@@ -49,13 +49,19 @@ def broker_unreachable() -> Iterator[str]:
     before a worker starts: the worker connects to the real broker afterwards.
     """
     conf = celery_app.conf
-    saved = conf.broker_url, conf.broker_transport_options
+    names = ("broker_url", "broker_write_url", "broker_transport", "broker_transport_options")
+    saved = {name: conf[name] for name in names}
     closed = f"amqp://guest:guest@127.0.0.1:{free_port()}//"
-    conf.broker_url = closed
-    conf.broker_transport_options = {}
+    # broker_write_url is what publishing uses; Celery fills it from broker_url.
+    conf.update(
+        broker_url=closed,
+        broker_write_url=closed,
+        broker_transport=None,
+        broker_transport_options={},
+    )
     _reset_connection_pools()
     try:
         yield closed
     finally:
-        conf.broker_url, conf.broker_transport_options = saved
+        conf.update(saved)
         _reset_connection_pools()

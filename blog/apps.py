@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
 
 class BlogConfig(AppConfig):
@@ -8,7 +8,14 @@ class BlogConfig(AppConfig):
     verbose_name = "Blog"
 
     def ready(self) -> None:
-        from .signals import ensure_roles_after_migrate
+        from .models import Comment, Post, Tag
+        from .signals import blog_content_changed, ensure_roles_after_migrate
 
         # Sent once per app: only for this one, after auth made the blog's permissions.
         post_migrate.connect(ensure_roles_after_migrate, sender=self, dispatch_uid="blog-roles")
+        for model in (Post, Comment, Tag):
+            for signal in (post_save, post_delete):
+                signal.connect(blog_content_changed, sender=model, dispatch_uid=f"blog-{model}")
+        m2m_changed.connect(
+            blog_content_changed, sender=Post.tags.through, dispatch_uid="blog-tags"
+        )

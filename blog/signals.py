@@ -1,6 +1,13 @@
 """Signal receivers of the blog app (connected in ``BlogConfig.ready``)."""
 
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, transaction
+
+from .cache import content_changed
+
+
+def blog_content_changed(sender, **kwargs) -> None:
+    """A post, comment or tag changed: cached list pages are stale once this commits."""
+    transaction.on_commit(content_changed)
 
 
 def ensure_roles_after_migrate(sender, using=DEFAULT_DB_ALIAS, apps=None, **kwargs) -> None:

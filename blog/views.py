@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse_lazy
 from django.utils import timezone
@@ -15,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
 from . import permissions
+from .cache import page_cache_key
 from .forms import AccountSettingsForm, CommentForm, PostForm
 from .models import Post, Tag, User
 from .services import comment_create, post_create, post_update
@@ -59,6 +62,19 @@ class PostListView(ListView):
     context_object_name = "posts"
     paginate_by = POSTS_PER_PAGE
     heading = _("Latest posts")
+
+    def get(self, request, *args, **kwargs):
+        key = page_cache_key(request)
+        if key is None:
+            return super().get(request, *args, **kwargs)
+        content = cache.get(key)
+        if content is not None:
+            return HttpResponse(content)
+        response = super().get(request, *args, **kwargs)
+        response.add_post_render_callback(
+            lambda r: cache.set(key, r.content, settings.BLOG_PAGE_CACHE_SECONDS)
+        )
+        return response
 
     def get_queryset(self):
         # Lists show the stored excerpt: the full text and HTML stay in the database.

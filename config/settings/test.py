@@ -26,6 +26,12 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.MD5PasswordHasher",
 ]
 
+# CACHES
+# ------------------------------------------------------------------------------
+# Pages are rendered afresh unless a test turns the page cache on: a server started
+# by a test must show rows the test wrote straight to the database.
+BLOG_PAGE_CACHE_SECONDS = env.int("BLOG_PAGE_CACHE_SECONDS", default=0)
+
 # EMAIL
 # ------------------------------------------------------------------------------
 # Tests that send mail point this at an aiosmtpd server of their own: in-process

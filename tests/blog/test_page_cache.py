@@ -1,0 +1,94 @@
+"""Anonymous visitors get list pages from the cache until the blog's content changes."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from blog.services import comment_create, post_update
+from tests.factories import PostFactory, TagFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def page_cache_on(settings):
+    settings.BLOG_PAGE_CACHE_SECONDS = 60
+
+
+def test_second_visit_is_served_without_a_query(client, django_assert_num_queries):
+    PostFactory(title="Cached post", tags=[TagFactory()])
+    first = client.get("/")
+
+    with django_assert_num_queries(0):
+        second = client.get("/")
+
+    assert second.status_code == 200
+    assert second.content == first.content
+    assert "Cached post" in second.content.decode()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda post: PostFactory(title="Brand new"),
+        lambda post: post_update(post=post, title="Brand new"),
+        lambda post: post_update(post=post, tags=["brand new"]),
+        lambda post: comment_create(post=post, user=UserFactory(), text="Brand new"),
+        lambda post: post.delete(),
+    ],
+    ids=["new post", "edited post", "new tag", "new comment", "deleted post"],
+)
+def test_any_change_refreshes_the_page_once_committed(
+    client, django_capture_on_commit_callbacks, change
+):
+    post = PostFactory(title="Old title")
+    before = client.get("/").content
+
+    with django_capture_on_commit_callbacks(execute=True):
+        change(post)
+
+    assert client.get("/").content != before
+
+
+def test_pages_and_lists_are_cached_apart(client):
+    tag = TagFactory(title="Apart")
+    PostFactory(title="Tagged", tags=[tag])
+    PostFactory(title="Untagged")
+    client.get("/")
+
+    html = client.get(tag.get_absolute_url()).content.decode()
+
+    # Untagged is in the sidebar's recent posts, not among the tag's posts.
+    assert 'href="/post/tagged/">Tagged</a></h2>' in html
+    assert 'href="/post/untagged/">Untagged</a></h2>' not in html
+
+
+def test_signed_in_users_always_get_a_fresh_page(client):
+    PostFactory()
+    client.get("/")
+    client.force_login(UserFactory(username="fresh"))
+
+    response = client.get("/")
+
+    assert "fresh" in response.content.decode()
+
+
+def test_a_page_with_a_message_is_not_served_from_the_cache(client):
+    PostFactory()
+    client.get("/")
+    client.force_login(UserFactory())
+    client.post("/accounts/logout/")  # leaves "You have signed out." for the next page
+
+    html = client.get("/").content.decode()
+
+    assert "You have signed out." in html
+
+
+def test_off_when_the_setting_is_zero(client, settings, django_assert_num_queries):
+    settings.BLOG_PAGE_CACHE_SECONDS = 0
+    PostFactory(publish_date=timezone.now() - timedelta(minutes=1))
+    client.get("/")
+
+    with django_assert_num_queries(5):
+        client.get("/")

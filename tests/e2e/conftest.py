@@ -50,6 +50,7 @@ from playwright.sync_api import (
 from pytest_django.live_server_helper import LiveServer
 
 from blog.permissions import ROLE_PERMISSIONS
+from config.celery import app as celery_app
 from tests.conftest import IN_CI
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -298,3 +299,23 @@ def wait_until(condition: Callable[[], Any], timeout: float = 30.0, what: str = 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}")
         time.sleep(0.1)
+
+
+def worker_is_quiet(worker: Any) -> bool:
+    """No message left in the reminders queue and none held by ``worker`` (the
+    ``celery_worker`` fixture).
+
+    Lets a test say "exactly once" only after everything that could send a second
+    email has run: a message in the broker, reserved by the worker or waiting for its
+    ETA would be counted here.
+    """
+    with celery_app.connection_for_read() as connection:
+        waiting = connection.default_channel.queue_declare(
+            queue=settings.REMINDERS_QUEUE, passive=True
+        ).message_count
+    # Addressed to the one worker, so each question returns as soon as it answers.
+    inspect = celery_app.control.inspect(timeout=5, destination=[worker.hostname])
+    held = [inspect.active(), inspect.reserved(), inspect.scheduled()]
+    if any(reply is None for reply in held):
+        return False  # the worker did not answer: not known to be idle
+    return waiting == 0 and not any(tasks for reply in held for tasks in reply.values())

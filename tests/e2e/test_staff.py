@@ -1,30 +1,79 @@
-"""Staff in the browser: the admin."""
+"""Staff in the browser: the admin, a new user's welcome reminder, send now, send again.
+
+The reminders are the real ones registration makes (``user_onboard``), held an hour
+ahead (``REMINDERS_WELCOME_DELAY``) so that staff find them pending; a real worker sends
+them to an aiosmtpd server, which can refuse a recipient.
+"""
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
+from django_celery_results.models import TaskResult
 from playwright.sync_api import Page, expect
+
+from blog.services import user_onboard
+from reminders.models import DEFAULT_SUBJECT, Reminder, ReminderStatus
+from tests.e2e.conftest import PageChecker, wait_until, worker_is_quiet
+from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "correct horse battery staple"
+REMINDERS = "/admin/reminders/reminder/"
 
 
 @pytest.fixture
-def staff_user(django_user_model):
-    return django_user_model.objects.create_superuser(
-        username="staffer", email="staffer@example.com", password=PASSWORD
-    )
+def staff_user():
+    return UserFactory(username="staffer", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def register(settings):
+    """Register a user as signup does; their welcome reminder waits an hour."""
+    settings.REMINDERS_WELCOME_DELAY = 3600
+
+    def register(username: str) -> Reminder:
+        user = UserFactory(username=username)
+        user_onboard(user=user)
+        reminder = Reminder.objects.get(user=user)
+        assert reminder.status == ReminderStatus.PENDING and reminder.enqueued_at is None
+        return reminder
+
+    return register
 
 
 def admin_login(page: Page, username: str, password: str) -> None:
     page.goto("/admin/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
+    page.get_by_label("Username:").fill(username)
+    page.get_by_label("Password:").fill(password)
     page.get_by_role("button", name="Log in").click()
 
 
-def test_staff_logs_into_the_admin(page: Page, check_page, staff_user) -> None:
+def run_action(page: Page, email: str, action: str) -> None:
+    """Tick the reminder of ``email`` in the list and run ``action`` on it."""
+    page.goto(f"{REMINDERS}?q={email}")
+    row = page.get_by_role("row").filter(has_text=email)
+    expect(row).to_have_count(1)
+    row.get_by_role("checkbox").check()
+    page.get_by_label("Action:").select_option(label=action)
+    page.get_by_role("button", name="Go").click()
+
+
+def welcome_emails(smtp_server, email: str) -> list:
+    return [m for m in smtp_server.recorder.to(email) if m["Subject"] == DEFAULT_SUBJECT]
+
+
+def wait_for_status(reminder: Reminder, status: str) -> None:
+    wait_until(
+        lambda: Reminder.objects.filter(pk=reminder.pk, status=status).exists(),
+        what=f"reminder {reminder.email} to be {status}",
+    )
+
+
+def test_staff_logs_into_the_admin(page: Page, check_page: PageChecker, staff_user) -> None:
     page.goto("/admin/")
     expect(page).to_have_url("/admin/login/?next=/admin/")
     # Django's own admin login template has no <h1> (its header is a <div>).
@@ -33,6 +82,101 @@ def test_staff_logs_into_the_admin(page: Page, check_page, staff_user) -> None:
     admin_login(page, "staffer", "wrong password")
     expect(page.locator(".errornote")).to_be_visible()
 
-    admin_login(page, "staffer", PASSWORD)
+    admin_login(page, "staffer", DEFAULT_PASSWORD)
     expect(page.get_by_role("heading", level=1)).to_have_text("Site administration")
+    expect(
+        page.locator("#reminders-reminder").get_by_role("link", name="Reminders")
+    ).to_be_visible()
     check_page(page, "admin index")
+
+
+@pytest.mark.worker
+def test_staff_reschedules_and_sends_now_and_the_email_arrives_once(
+    page: Page, check_page: PageChecker, staff_user, register, celery_worker, smtp_server
+) -> None:
+    reminder = register("newcomer")
+    admin_login(page, "staffer", DEFAULT_PASSWORD)
+
+    # Finds the new user's reminder: pending, an hour ahead.
+    page.locator("#reminders-reminder").get_by_role("link", name="Reminders").click()
+    page.get_by_role("searchbox").fill("newcomer@")
+    page.get_by_role("button", name="Search").click()
+    row = page.get_by_role("row").filter(has_text="newcomer@example.com")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("pending")
+    check_page(page, "reminders list")
+
+    # Moves its date to a minute ago and saves.
+    row.get_by_role("link", name="newcomer@example.com").click()
+    check_page(page, "reminder change form")
+    minute_ago = timezone.localtime() - timedelta(minutes=1)
+    page.locator("#id_date_0").fill(minute_ago.strftime("%Y-%m-%d"))
+    page.locator("#id_date_1").fill(minute_ago.strftime("%H:%M:%S"))
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+
+    # "Send now". Saving a past date queued it already, so whether the worker has sent
+    # it by now (the action is then refused: use "send again") or not (the action
+    # queues it once more), one email goes out.
+    run_action(page, "newcomer@example.com", "Send now")
+    expect(page.locator(".messagelist")).to_contain_text(
+        re.compile(r"1 reminder queued to send now|Not changed: .*use send again")
+    )
+    wait_for_status(reminder, ReminderStatus.SENT)
+    wait_until(
+        lambda: worker_is_quiet(celery_worker), what="the worker to have nothing left to run"
+    )
+    assert len(welcome_emails(smtp_server, "newcomer@example.com")) == 1
+
+    page.goto(f"{REMINDERS}?q=newcomer@")
+    expect(page.get_by_role("row").filter(has_text="newcomer@example.com")).to_contain_text("sent")
+    check_page(page, "reminder sent")
+
+    # The task's outcome is listed in the task results admin.
+    page.goto(f"/admin/django_celery_results/taskresult/?q={reminder.pk}")
+    results = page.get_by_role("row").filter(has_text="reminders.tasks.remind")
+    expect(results.filter(has_text="SUCCESS").first).to_be_visible()
+    check_page(page, "task results")
+    results.filter(has_text="SUCCESS").first.get_by_role("link").first.click()
+    expect(page.locator(".field-result")).to_contain_text('"status": "sent"')
+    check_page(page, "task result")
+    assert TaskResult.objects.filter(
+        task_name="reminders.tasks.remind", task_args__contains=str(reminder.pk), status="SUCCESS"
+    ).exists()
+
+
+@pytest.mark.worker
+def test_a_refused_reminder_shows_its_error_and_send_again_delivers_it(
+    page: Page, check_page: PageChecker, staff_user, register, celery_worker, smtp_server
+) -> None:
+    reminder = register("bounced")
+    smtp_server.recorder.refuse["bounced@example.com"] = "550 5.1.1 No such mailbox here"
+    admin_login(page, "staffer", DEFAULT_PASSWORD)
+
+    run_action(page, "bounced@example.com", "Send now")
+    expect(page.locator(".messagelist")).to_contain_text("1 reminder queued to send now")
+    wait_for_status(reminder, ReminderStatus.FAILED)
+
+    # The list and the reminder show why.
+    page.goto(f"{REMINDERS}?status__exact=failed")
+    row = page.get_by_role("row").filter(has_text="bounced@example.com")
+    expect(row).to_contain_text("failed")
+    expect(row).to_contain_text("550")
+    check_page(page, "failed reminder in the list")
+    row.get_by_role("link", name="bounced@example.com").click()
+    expect(page.locator(".field-last_error")).to_contain_text("550 5.1.1 No such mailbox here")
+    check_page(page, "failed reminder")
+    assert smtp_server.recorder.to("bounced@example.com") == []
+
+    # The server accepts the address again; "send again" delivers it, once.
+    del smtp_server.recorder.refuse["bounced@example.com"]
+    run_action(page, "bounced@example.com", "Send again")
+    expect(page.locator(".messagelist")).to_contain_text("1 reminder queued to send again")
+    wait_for_status(reminder, ReminderStatus.SENT)
+    wait_until(
+        lambda: worker_is_quiet(celery_worker), what="the worker to have nothing left to run"
+    )
+    assert len(welcome_emails(smtp_server, "bounced@example.com")) == 1
+    page.goto(f"{REMINDERS}?q=bounced@")
+    expect(page.get_by_role("row").filter(has_text="bounced@example.com")).to_contain_text("sent")
+    check_page(page, "reminder sent again")

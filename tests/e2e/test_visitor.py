@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from blog.models import User
 from reminders.models import DEFAULT_SUBJECT, Reminder, ReminderStatus
-from tests.e2e.conftest import PageChecker, log_in, log_out_button, wait_until
+from tests.e2e.conftest import PageChecker, log_in, log_out_button, wait_until, worker_is_quiet
 from tests.factories import CommentFactory, PostFactory, TagFactory
 
 pytestmark = pytest.mark.e2e
@@ -87,6 +87,7 @@ def test_visitor_reads_registers_gets_one_welcome_email_and_comments(
         lambda: Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.SENT).exists(),
         what="the welcome reminder to be sent",
     )
+    wait_until(lambda: worker_is_quiet(celery_worker), what="the worker to have nothing left")
     welcome = [m for m in smtp_server.recorder.to(EMAIL) if m["Subject"] == DEFAULT_SUBJECT]
     assert len(welcome) == 1, [m["Subject"] for m in smtp_server.recorder.to(EMAIL)]
     assert USERNAME in welcome[0].get_body(("plain",)).get_content()

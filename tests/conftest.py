@@ -63,6 +63,15 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
             "lightblog: embedded run (SQLite + filesystem broker); tests that need MariaDB, "
             "RabbitMQ or Redis skip here and say so; `make test-services` runs them."
         )
+    # tests/e2e/conftest.py decides; said here, before the run, so nobody waits for it.
+    if Path("/usr/bin/chromium").exists():
+        lines.append("lightblog: browser tests (tests/e2e) run in /usr/bin/chromium")
+    else:
+        lines.append(
+            "lightblog: /usr/bin/chromium missing: browser tests (tests/e2e) "
+            + ("FAIL (CI is set)" if IN_CI else "skip")
+            + "; apt-get install chromium"
+        )
     return lines
 
 

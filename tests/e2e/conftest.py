@@ -310,9 +310,13 @@ def worker_is_quiet(worker: Any) -> bool:
     ETA would be counted here.
     """
     with celery_app.connection_for_read() as connection:
-        waiting = connection.default_channel.queue_declare(
-            queue=settings.REMINDERS_QUEUE, passive=True
-        ).message_count
+        try:
+            waiting = connection.default_channel.queue_declare(
+                queue=settings.REMINDERS_QUEUE, passive=True
+            ).message_count
+        except connection.channel_errors:
+            # On Redis an empty queue does not exist: nothing is waiting.
+            waiting = 0
     # Addressed to the one worker, so each question returns as soon as it answers.
     inspect = celery_app.control.inspect(timeout=5, destination=[worker.hostname])
     held = [inspect.active(), inspect.reserved(), inspect.scheduled()]

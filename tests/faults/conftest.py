@@ -32,7 +32,11 @@ from tests.faults.proxy import TCPProxy
 # settings an operator would set, read by config/settings from the environment.
 SHORT_INTERVALS = {
     "REMINDERS_RETRY_DELAY": "2",
+    # A claim of a killed worker is taken back after this...
     "REMINDERS_LEASE": "20",
+    # ...and a message it held unacknowledged is republished after this (RabbitMQ
+    # requeues it at once; Redis only after its visibility timeout, an hour).
+    "REMINDERS_ENQUEUE_GRACE": "15",
     "EMAIL_TIMEOUT": "5",
     "CONN_MAX_AGE": "60",
 }

@@ -229,8 +229,8 @@ DATABASE_CUT_SECONDS = 20  # the fault the issue names, not a wait for a result
 
 def test_f4_database_cut_for_20_seconds_while_the_worker_runs(stack) -> None:
     sweep_every_second()
-    beat = stack.beat(REMINDERS_ENQUEUE_GRACE="10")
-    worker = stack.worker(REMINDERS_ENQUEUE_GRACE="10")
+    beat = stack.beat()
+    worker = stack.worker()
     pid = worker.pid
     emails = create_reminders(300, "f4a")
 

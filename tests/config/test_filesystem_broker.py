@@ -22,7 +22,12 @@ def test_embedded_broker_url_uses_the_atomic_transport() -> None:
 
 
 def test_consumer_polling_during_writes_gets_every_message_whole(tmp_path) -> None:
-    options = {"data_folder_in": tmp_path, "data_folder_out": tmp_path, "polling_interval": 0}
+    options = {
+        "data_folder_in": tmp_path,
+        "data_folder_out": tmp_path,
+        "control_folder": tmp_path / "control",  # else kombu writes ./control/ in the checkout
+        "polling_interval": 0,
+    }
     queue = Queue("race", Exchange("race"), "race")
     count = 1000
     received: list[int] = []

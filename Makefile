@@ -9,7 +9,7 @@ SERVICES_DATABASE_URL ?= mysql://root@127.0.0.1:3306/test
 SERVICES_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672//
 SERVICES_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test test-services lint migrate superuser worker beat web clean
+.PHONY: run seed test test-services lint migrate superuser worker beat web clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,13 @@ $(VENV)/.production: $(BIN)/python requirements/base.txt requirements/production
 
 migrate: $(VENV)/.local
 	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py setup_periodic_tasks
 
-run: migrate
+# Demo users, posts, tags and comments; idempotent (passwords are printed once).
+seed: migrate
+	$(BIN)/python manage.py seed_demo
+
+run: seed
 	@echo
 	@echo "  Lightblog: http://127.0.0.1:8000/  (admin: http://127.0.0.1:8000/admin/)"
 	@echo "  web + worker + beat below; Ctrl-C stops all three."
@@ -50,6 +55,7 @@ lint: $(VENV)/.test
 
 test: lint
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 	$(BIN)/pytest
 
 # The same suite against MariaDB and RabbitMQ, then the worker tests again on Redis.

@@ -307,6 +307,8 @@ def machine() -> dict[str, str]:
         "redis": redis_version,
         "aiosmtpd": _version("aiosmtpd"),
         "commit": commit,
+        # Other work on the machine shows here: figures taken under load are lower.
+        "load average at start (1/5/15 min)": " / ".join(f"{x:.1f}" for x in os.getloadavg()),
     }
 
 

@@ -226,6 +226,9 @@ def gunicorn(
         "120",
         "--backlog",
         "2048",
+        # One control socket path per user by default: parallel test servers would
+        # take it from each other.
+        "--no-control-socket",
     ]
     return ManagedProcess("gunicorn", argv, env=env, log_dir=log_dir)
 

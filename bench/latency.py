@@ -83,6 +83,10 @@ def run(rate: int = RATE, seconds: int = SECONDS) -> list[harness.Result]:
     latencies = [
         arrivals[r.email] - r.answered for r in registrations if r.ok and r.email in arrivals
     ]
+    # From the moment the POST was sent: the POST's own time included.
+    from_post = [
+        arrivals[r.email] - r.started for r in registrations if r.ok and r.email in arrivals
+    ]
     lost = sum(1 for r in registrations if r.ok and r.email not in arrivals)
     posts = [r.seconds for r in registrations if r.ok]
     publishes = [
@@ -93,22 +97,42 @@ def run(rate: int = RATE, seconds: int = SECONDS) -> list[harness.Result]:
     publish_log.unlink()
 
     p = {q: harness.percentile(latencies, q) for q in (50, 95, 99)}
+    whole = {q: harness.percentile(from_post, q) for q in (50, 95, 99)}
     latency = harness.Result(
         key="latency",
         title=f"2. End-to-end latency: {total:,} registrations at {rate}/s for {seconds} s",
-        headers=["registrations", "achieved/s", "errors", "lost", "p50 s", "p95 s", "p99 s"],
+        headers=[
+            "from",
+            "registrations",
+            "achieved/s",
+            "errors",
+            "lost",
+            "p50 s",
+            "p95 s",
+            "p99 s",
+        ],
         rows=[
             [
+                label,
                 f"{total:,}",
                 f"{total / elapsed:.1f}",
                 str(len(errors)),
                 str(lost),
-                f"{p[50]:.3f}",
-                f"{p[95]:.3f}",
-                f"{p[99]:.3f}",
+                f"{values[50]:.3f}",
+                f"{values[95]:.3f}",
+                f"{values[99]:.3f}",
             ]
+            for label, values in (("the response", p), ("the POST sent", whole))
         ],
-        figures={"p50": p[50], "p95": p[95], "p99": p[99], "errors": len(errors), "lost": lost},
+        figures={
+            "p50": p[50],
+            "p95": p[95],
+            "p99": p[99],
+            "from_post": whole,
+            "achieved_per_s": total / elapsed,
+            "errors": len(errors),
+            "lost": lost,
+        },
         targets=[
             harness.Target("p50 < 1 s", p[50], 1.0, higher_is_better=False),
             harness.Target("p99 < 3 s", p[99], 3.0, higher_is_better=False),
@@ -118,6 +142,10 @@ def run(rate: int = RATE, seconds: int = SECONDS) -> list[harness.Result]:
             "published) to the email's arrival at the sink: broker, worker claim, template "
             "rendering, SMTP. gunicorn 2 sync workers, worker prefork concurrency 2, "
             "RabbitMQ, MariaDB, all on this machine with the load generator.",
+            "A negative time means the email was at the sink before the response reached "
+            "the client: the reminder is published when the user's transaction commits, "
+            "and the request then still sends allauth's confirmation email and logs the "
+            "user in. The second row counts from the moment the POST was sent.",
         ],
     )
     ms = {q: harness.percentile(publishes, q) * 1000 for q in (50, 99)}

@@ -17,11 +17,12 @@ from django.utils.translation import ngettext
 from .models import DigestRun, Reminder
 from .services import (
     RESCHEDULABLE,
+    BulkChange,
     reminder_cancel,
     reminder_create,
-    reminder_send_again,
-    reminder_send_now,
     reminder_update,
+    reminders_send_again,
+    reminders_send_now,
 )
 
 CONTENT_FIELDS = ("email", "subject", "text", "date", "user")
@@ -93,7 +94,8 @@ class ReminderAdmin(admin.ModelAdmin):
     # --------------------------------------------------------------------------
     @admin.action(description=_("Send now"), permissions=["change"])
     def send_now(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
-        self._apply(request, queryset, reminder_send_now, _("queued to send now"))
+        # Many at once go out in batches (one claim, one SMTP connection per batch).
+        self._report(request, reminders_send_now(reminders=queryset), _("queued to send now"))
 
     @admin.action(description=_("Cancel"), permissions=["change"])
     def cancel(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
@@ -101,7 +103,7 @@ class ReminderAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Send again"), permissions=["change"])
     def send_again(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
-        self._apply(request, queryset, reminder_send_again, _("queued to send again"))
+        self._report(request, reminders_send_again(reminders=queryset), _("queued to send again"))
 
     def _apply(
         self,
@@ -118,6 +120,13 @@ class ReminderAdmin(admin.ModelAdmin):
                 refused.append(f"{reminder.email}: {' '.join(error.messages)}")
             else:
                 succeeded += 1
+        self._message(request, succeeded, refused, done)
+
+    def _report(self, request: HttpRequest, change: BulkChange, done: str) -> None:
+        refused = [f"{reminder.email}: {reason}" for reminder, reason in change.refused]
+        self._message(request, len(change.changed), refused, done)
+
+    def _message(self, request: HttpRequest, succeeded: int, refused: list[str], done: str) -> None:
         if succeeded:
             self.message_user(
                 request,

@@ -9,7 +9,8 @@ The state machine (transitions live in ``reminders/services.py``)::
     pending, failed --cancel--> cancelled
 
 ``sending`` is a claim taken by one conditional UPDATE, so two workers (or two
-deliveries of one message) can never both send the same reminder.
+deliveries of one message) can never both send the same reminder. A batch claims
+many with one UPDATE and reads back the rows stamped with its ``claim_token``.
 """
 
 from __future__ import annotations
@@ -114,6 +115,13 @@ class Reminder(models.Model):
         null=True,
         blank=True,
         help_text=_("When a worker took the reminder to send it (the lease starts here)."),
+    )
+    claim_token = models.UUIDField(
+        _("claim token"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Which claim holds it: a batch reads back the rows its UPDATE took."),
     )
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)

@@ -12,22 +12,25 @@ from __future__ import annotations
 
 import logging
 import random
-import smtplib
+import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from email.utils import parseaddr
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import IntegrityError, transaction
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from .models import DEFAULT_SUBJECT, DigestRun, Reminder, ReminderStatus
+from .smtp import Outcome, smtp_failure, smtp_send_each
 
 if TYPE_CHECKING:
     from blog.models import User
@@ -35,6 +38,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 LAST_ERROR_MAX_LENGTH = 1000
+
+_Id = TypeVar("_Id")
 
 
 # CREATING AND EDITING (web requests, the admin, the API)
@@ -126,6 +131,66 @@ def reminder_cancel(*, reminder: Reminder) -> Reminder:
     return reminder
 
 
+@dataclass(frozen=True)
+class BulkChange:
+    """What a staff action on many reminders did: those changed, those refused and why."""
+
+    changed: list[Reminder]
+    refused: list[tuple[Reminder, str]]
+
+
+@transaction.atomic
+def reminders_send_now(*, reminders: Iterable[Reminder]) -> BulkChange:
+    """:func:`reminder_send_now` for many reminders at once (the admin's action).
+
+    One UPDATE reschedules them all, and after the commit they are published in
+    ``remind_batch`` messages of ``REMINDERS_BATCH_SIZE`` (a lone one in ``remind``):
+    a thousand reminders cost ten messages and ten SMTP connections, not a thousand.
+    """
+    return _send_many(
+        reminders, (*RESCHEDULABLE, ReminderStatus.CANCELLED), "sent now (use send again)"
+    )
+
+
+@transaction.atomic
+def reminders_send_again(*, reminders: Iterable[Reminder]) -> BulkChange:
+    """:func:`reminder_send_again` for many reminders at once, published in batches."""
+    return _send_many(reminders, (ReminderStatus.SENT, ReminderStatus.FAILED), "sent again")
+
+
+def _send_many(reminders: Iterable[Reminder], allowed: tuple[str, ...], action: str) -> BulkChange:
+    pks = [reminder.pk for reminder in reminders]
+    # Row locks in primary-key order, as every claim takes them: no deadlock with a
+    # worker, and none of these can be in the middle of a send when it is changed.
+    locked = list(Reminder.objects.select_for_update().filter(pk__in=pks).order_by("pk"))
+    changed, refused = [], []
+    for reminder in locked:
+        try:
+            _require_status(reminder, allowed, action)
+        except ValidationError as error:
+            refused.append((reminder, " ".join(error.messages)))
+        else:
+            changed.append(reminder)
+    if changed:
+        now = timezone.now()
+        # No save(): one UPDATE, and no post_save publishing each one on its own.
+        Reminder.objects.filter(pk__in=[reminder.pk for reminder in changed]).update(
+            date=now,
+            next_attempt_at=now,
+            status=ReminderStatus.PENDING,
+            attempts=0,
+            last_error="",
+            claimed_at=None,
+            claim_token=None,
+            enqueued_at=None,
+            updated=now,
+        )
+        ids = [reminder.pk for reminder in changed]
+        transaction.on_commit(partial(reminders_enqueue_due, reminder_ids=ids), robust=True)
+        changed = list(Reminder.objects.filter(pk__in=ids).order_by("pk"))
+    return BulkChange(changed=changed, refused=refused)
+
+
 def _lock(reminder: Reminder) -> Reminder:
     # The row lock orders this write after a worker's claim (or the claim after it),
     # so staff can never turn a reminder being sent back into a pending one.
@@ -188,22 +253,70 @@ def reminder_enqueue(*, reminder_id: uuid.UUID | str, next_attempt_at: datetime)
     return True
 
 
+def reminders_enqueue_due(*, reminder_ids: Sequence[uuid.UUID | str]) -> int:
+    """Publish reminders that are due now, in batches; after commit of a bulk "send
+    now". Like :func:`reminder_enqueue` it never raises: what the broker did not
+    take stays pending for ``dispatch_due``. Returns how many were published."""
+    now = timezone.now()
+    published: list[uuid.UUID | str] = []
+    try:
+        for chunk in reminder_chunks(reminder_ids):
+            reminders_publish(chunk, eta=None)
+            published += chunk
+    except Exception:
+        logger.warning(
+            "%d reminders not queued (broker unreachable); dispatch_due will queue them.",
+            len(reminder_ids) - len(published),
+            exc_info=True,
+        )
+    _mark_enqueued(published, now)
+    return len(published)
+
+
+def reminder_chunks(reminder_ids: Sequence[_Id]) -> Iterator[list[_Id]]:
+    """``reminder_ids`` in batches of at most ``REMINDERS_BATCH_SIZE``."""
+    size = max(1, settings.REMINDERS_BATCH_SIZE)
+    for start in range(0, len(reminder_ids), size):
+        yield list(reminder_ids[start : start + size])
+
+
+def reminders_publish(reminder_ids: Sequence[uuid.UUID | str], *, eta: datetime | None) -> None:
+    """One message for these reminders: ``remind`` for one, ``remind_batch`` for more
+    (a caller hands at most ``REMINDERS_BATCH_SIZE``: see :func:`reminder_chunks`)."""
+    from .tasks import remind_batch
+
+    if len(reminder_ids) == 1:
+        remind_publish(reminder_ids[0], eta=eta)
+        return
+    remind_batch.apply_async(
+        args=([str(pk) for pk in reminder_ids],), eta=eta, **_fail_fast_publishing()
+    )
+
+
 def remind_publish(reminder_id: uuid.UUID | str, *, eta: datetime | None) -> None:
     """Publish one ``remind`` message, failing fast when the broker is down."""
     from .tasks import remind
 
+    remind.apply_async(args=(str(reminder_id),), eta=eta, **_fail_fast_publishing())
+
+
+def _fail_fast_publishing() -> dict[str, Any]:
     interval = settings.REMINDERS_PUBLISH_RETRY_INTERVAL
-    remind.apply_async(
-        args=(str(reminder_id),),
-        eta=eta,
-        retry=True,
-        retry_policy={
+    return {
+        "retry": True,
+        "retry_policy": {
             "max_retries": settings.REMINDERS_PUBLISH_MAX_RETRIES,
             "interval_start": interval,
             "interval_step": interval,
             "interval_max": interval,
         },
-    )
+    }
+
+
+def _mark_enqueued(reminder_ids: Sequence[uuid.UUID | str], now: datetime) -> None:
+    # In slices: one statement per thousand ids keeps the IN list of a big backlog small.
+    for start in range(0, len(reminder_ids), 1000):
+        Reminder.objects.filter(pk__in=reminder_ids[start : start + 1000]).update(enqueued_at=now)
 
 
 @dataclass(frozen=True)
@@ -211,9 +324,18 @@ class DispatchReport:
     reclaimed: int
     given_up: int
     enqueued: int
+    batches: int = 0
+    # The run published as many as it may (REMINDERS_DISPATCH_BATCH): more may wait.
+    more: bool = False
 
     def as_dict(self) -> dict[str, int]:
-        return {"reclaimed": self.reclaimed, "given_up": self.given_up, "enqueued": self.enqueued}
+        return {
+            "reclaimed": self.reclaimed,
+            "given_up": self.given_up,
+            "enqueued": self.enqueued,
+            "batches": self.batches,
+            "more": int(self.more),
+        }
 
 
 def reminders_dispatch_due() -> DispatchReport:
@@ -223,7 +345,10 @@ def reminders_dispatch_due() -> DispatchReport:
        died: it becomes pending again (or failed, when no attempt is left).
     2. Pending reminders entering the ETA horizon that were never published, and
        those whose message should have run ``REMINDERS_ENQUEUE_GRACE`` ago, are
-       published (at most ``REMINDERS_DISPATCH_BATCH`` per run).
+       published (at most ``REMINDERS_DISPATCH_BATCH`` per run). Those already due
+       go in ``remind_batch`` messages of ``REMINDERS_BATCH_SIZE`` (a backlog: one
+       claim, one SMTP connection per batch); a lone one, or one due later within
+       the horizon, in a ``remind`` message (with ``eta`` for the later ones).
 
     Publishing twice is harmless: only one message can claim the reminder.
     """
@@ -236,11 +361,16 @@ def reminders_dispatch_due() -> DispatchReport:
     stale = stale.filter(pk__in=list(stale.values_list("pk", flat=True)))
     lost = f"The worker sending it was lost (no result within the {lease} s lease)."
     given_up = stale.filter(attempts__gt=settings.REMINDERS_MAX_RETRIES).update(
-        status=ReminderStatus.FAILED, claimed_at=None, last_error=lost, updated=now
+        status=ReminderStatus.FAILED,
+        claimed_at=None,
+        claim_token=None,
+        last_error=lost,
+        updated=now,
     )
     reclaimed = stale.update(
         status=ReminderStatus.PENDING,
         claimed_at=None,
+        claim_token=None,
         enqueued_at=None,
         next_attempt_at=now,
         last_error=lost,
@@ -249,26 +379,39 @@ def reminders_dispatch_due() -> DispatchReport:
     if reclaimed or given_up:
         logger.warning("dispatch_due: %d lost claims retried, %d failed", reclaimed, given_up)
 
-    candidates = (
+    limit = settings.REMINDERS_DISPATCH_BATCH
+    candidates = list(
         Reminder.objects.to_dispatch(
             now,
             horizon=timedelta(seconds=settings.REMINDERS_ETA_HORIZON),
             grace=timedelta(seconds=settings.REMINDERS_ENQUEUE_GRACE),
         )
         .order_by("next_attempt_at")
-        .values_list("pk", "next_attempt_at")[: settings.REMINDERS_DISPATCH_BATCH]
+        .values_list("pk", "next_attempt_at")[:limit]
     )
-    published = []
-    for pk, next_attempt_at in candidates:
-        try:
-            remind_publish(pk, eta=next_attempt_at if next_attempt_at > now else None)
-        except Exception:
-            logger.exception("dispatch_due: broker unreachable; the next run retries")
-            break
-        published.append(pk)
-    if published:
-        Reminder.objects.filter(pk__in=published).update(enqueued_at=now)
-    return DispatchReport(reclaimed=reclaimed, given_up=given_up, enqueued=len(published))
+    due = [pk for pk, next_attempt_at in candidates if next_attempt_at <= now]
+    later = [(pk, next_attempt_at) for pk, next_attempt_at in candidates if next_attempt_at > now]
+    published: list[uuid.UUID] = []
+    messages = 0
+    try:
+        for chunk in reminder_chunks(due):
+            reminders_publish(chunk, eta=None)
+            published += chunk
+            messages += 1
+        for pk, next_attempt_at in later:
+            remind_publish(pk, eta=next_attempt_at)
+            published.append(pk)
+            messages += 1
+    except Exception:
+        logger.exception("dispatch_due: broker unreachable; the next run retries")
+    _mark_enqueued(published, now)
+    return DispatchReport(
+        reclaimed=reclaimed,
+        given_up=given_up,
+        enqueued=len(published),
+        batches=messages,
+        more=len(candidates) == limit and len(published) == limit,
+    )
 
 
 # SENDING (the worker)
@@ -319,21 +462,10 @@ def reminder_deliver(*, reminder_id: str) -> Delivery:
         logger.info("remind: reminder %s not claimed (it is %s or not due yet)", pk, status)
         return Delivery(str(pk), DeliveryStatus.SKIPPED)
 
-    try:
-        reminder_email(reminder).send()
-    except Exception as exc:
-        return _attempt_failed(reminder, exc)
-
-    # The SMTP server has the email. This UPDATE is the end of the one window in
-    # which a crash causes a duplicate (see the README): it is unconditional
-    # because the email went out even if a lease expired meanwhile.
-    now = timezone.now()
-    Reminder.objects.filter(pk=pk).update(
-        status=ReminderStatus.SENT, sent_at=now, claimed_at=None, updated=now
-    )
-    logger.info(
-        "remind: reminder %s sent to %s (attempt %d)", pk, reminder.email, reminder.attempts
-    )
+    [outcome] = smtp_send_each([reminder], reminder_email)
+    if not outcome.accepted:
+        return _attempt_failed(reminder, outcome)
+    _mark_sent(reminder)
     return Delivery(str(pk), DeliveryStatus.SENT)
 
 
@@ -347,12 +479,211 @@ def reminder_claim(*, reminder_id: uuid.UUID) -> Reminder | None:
             status=ReminderStatus.SENDING,
             attempts=F("attempts") + 1,
             claimed_at=now,
+            claim_token=uuid.uuid4(),
             updated=now,
         )
     )
     if not claimed:
         return None
     return Reminder.objects.get(pk=reminder_id)
+
+
+def _mark_sent(reminder: Reminder) -> None:
+    # The SMTP server has the email. This UPDATE is the end of the one window in
+    # which a crash causes a duplicate (see the README): it is unconditional
+    # because the email went out even if a lease expired meanwhile.
+    now = timezone.now()
+    Reminder.objects.filter(pk=reminder.pk).update(
+        status=ReminderStatus.SENT, sent_at=now, claimed_at=None, claim_token=None, updated=now
+    )
+    logger.info(
+        "remind: reminder %s sent to %s (attempt %d)",
+        reminder.pk,
+        reminder.email,
+        reminder.attempts,
+    )
+
+
+# SENDING A BATCH (the worker, for a backlog)
+# ------------------------------------------------------------------------------
+@dataclass
+class BatchReport:
+    """What one run of ``remind_batch`` did, reminder by reminder."""
+
+    given: int = 0
+    claimed: int = 0
+    sent: int = 0
+    # Claimed but handed back unsent when the batch ran past REMINDERS_BATCH_DEADLINE.
+    released: int = 0
+    failed: list[str] = field(default_factory=list)
+    retry: list[str] = field(default_factory=list)
+    retry_in: float | None = None
+
+    @property
+    def skipped(self) -> int:
+        """Given but not claimed: sent, being sent by another worker, not due, gone."""
+        return self.given - self.claimed
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "given": self.given,
+            "claimed": self.claimed,
+            "skipped": self.skipped,
+            "sent": self.sent,
+            "failed": self.failed,
+            "retry": self.retry,
+            "released": self.released,
+        }
+
+
+def reminders_deliver_batch(*, reminder_ids: Sequence[str]) -> BatchReport:
+    """Claim these reminders with one conditional UPDATE, send them over one SMTP
+    connection, and record each one's outcome as soon as the server gave it.
+
+    Every guarantee of :func:`reminder_deliver` holds for each reminder: one claimed
+    by another worker (or sent, cancelled, not due) is skipped; the server's refusal
+    of one recipient is that reminder's outcome alone (a 4xx: pending again, its
+    attempt counted, retried on its own; a 5xx: failed); each is marked sent right
+    after the server accepted it, so a worker killed mid-batch leaves at most the one
+    email in flight unrecorded, and the others claimed but unsent come back after
+    ``REMINDERS_LEASE``. A connection that fails fails the rest of the batch as
+    it would have failed each of them alone (temporarily: retried with backoff).
+    Past ``REMINDERS_BATCH_DEADLINE`` the reminders not yet sent are handed back
+    and published again at once, so a slow server never holds a claim near its lease.
+    """
+    report = BatchReport(given=len(reminder_ids))
+    ids = _valid_ids(reminder_ids)
+    if not ids:
+        return report
+    token = uuid.uuid4()
+    claimed = reminders_claim_batch(reminder_ids=ids, token=token)
+    report.claimed = len(claimed)
+    if not claimed:
+        logger.info("remind_batch: none of %d reminders to claim", len(ids))
+        return report
+
+    deadline = time.monotonic() + settings.REMINDERS_BATCH_DEADLINE
+    unsent = {reminder.pk: reminder for reminder in claimed}
+
+    def in_time() -> Iterator[Reminder]:
+        for reminder in claimed:
+            if time.monotonic() > deadline:
+                return
+            yield reminder
+
+    retry_in = []
+    for outcome in smtp_send_each(in_time(), reminder_email):
+        reminder = outcome.key
+        del unsent[reminder.pk]
+        if outcome.accepted:
+            _mark_sent(reminder)
+            report.sent += 1
+            continue
+        failures = [reminder]
+        if outcome.connection_lost:
+            # The server is gone: each reminder left would have met the same failure
+            # alone, and counts it as its attempt.
+            failures += list(unsent.values())
+            unsent.clear()
+        for failed in failures:
+            delivery = _attempt_failed(failed, outcome, token=token)
+            if delivery.status == DeliveryStatus.RETRY:
+                report.retry.append(delivery.reminder_id)
+                retry_in.append(delivery.retry_in)
+            else:
+                report.failed.append(delivery.reminder_id)
+
+    if unsent:  # past the deadline
+        report.released = _release(list(unsent), token=token)
+        logger.warning(
+            "remind_batch: deadline of %d s reached; %d reminders handed back and queued again",
+            settings.REMINDERS_BATCH_DEADLINE,
+            report.released,
+        )
+        reminders_enqueue_due(reminder_ids=list(unsent))
+    if report.retry:
+        report.retry_in = max(retry_in)
+        _publish_retries(report.retry, delay=report.retry_in)
+    logger.info("remind_batch: %s", report.as_dict())
+    return report
+
+
+def reminders_claim_batch(*, reminder_ids: Sequence[uuid.UUID], token: uuid.UUID) -> list[Reminder]:
+    """Move those of ``reminder_ids`` that are pending and due to ``sending``, in one
+    UPDATE stamped with ``token``, and read back exactly the rows it took, in the
+    order given. Another worker's claim of the same rows waits for this one's row
+    locks and then finds them no longer pending: each reminder is claimed once."""
+    now = timezone.now()
+    claim = Reminder.objects.due(now).filter(pk__in=reminder_ids)
+    updated = _retry_deadlock(
+        lambda: claim.update(
+            status=ReminderStatus.SENDING,
+            attempts=F("attempts") + 1,
+            claimed_at=now,
+            claim_token=token,
+            updated=now,
+        )
+    )
+    if not updated:
+        return []
+    order = {pk: index for index, pk in enumerate(reminder_ids)}
+    rows = Reminder.objects.filter(pk__in=reminder_ids, claim_token=token)
+    return sorted(rows, key=lambda reminder: order[reminder.pk])
+
+
+# MySQL/MariaDB's "Deadlock found when trying to get lock": the statement was rolled
+# back whole, so running it again is safe.
+MYSQL_DEADLOCK = 1213
+
+
+def _retry_deadlock(statement: Callable[[], int], attempts: int = 3) -> int:
+    for attempt in range(1, attempts + 1):
+        try:
+            return statement()
+        except OperationalError as exc:
+            if attempt == attempts or not exc.args or exc.args[0] != MYSQL_DEADLOCK:
+                raise
+            logger.warning("remind_batch: claim deadlocked (attempt %d); trying again", attempt)
+    raise AssertionError("unreachable")
+
+
+def _valid_ids(reminder_ids: Sequence[str]) -> list[uuid.UUID]:
+    ids = []
+    for value in reminder_ids:
+        try:
+            ids.append(uuid.UUID(str(value)))
+        except ValueError:
+            logger.warning("remind_batch: %r is not a reminder id; skipped", value)
+    return list(dict.fromkeys(ids))  # a repeated id is claimed (and sent) once
+
+
+def _release(reminder_ids: Sequence[uuid.UUID], *, token: uuid.UUID) -> int:
+    """Hand claimed, unsent reminders back: pending, due, the claim's attempt undone."""
+    now = timezone.now()
+    return Reminder.objects.filter(pk__in=reminder_ids, claim_token=token).update(
+        status=ReminderStatus.PENDING,
+        attempts=F("attempts") - 1,
+        claimed_at=None,
+        claim_token=None,
+        updated=now,
+    )
+
+
+def _publish_retries(reminder_ids: list[str], *, delay: float) -> None:
+    """One message for the batch's temporary failures, when the last one's retry is due
+    (a lone one goes in a ``remind``). If the broker is down they stay pending, with
+    ``enqueued_at`` set, and ``dispatch_due`` publishes them after the grace period."""
+    eta = timezone.now() + timedelta(seconds=delay)
+    try:
+        for chunk in reminder_chunks(reminder_ids):
+            reminders_publish(chunk, eta=eta)
+    except Exception:
+        logger.warning(
+            "remind_batch: retries of %d reminders not queued (broker unreachable); "
+            "dispatch_due will queue them.",
+            len(reminder_ids),
+            exc_info=True,
+        )
 
 
 def reminder_email(reminder: Reminder) -> EmailMultiAlternatives:
@@ -364,35 +695,11 @@ def reminder_email(reminder: Reminder) -> EmailMultiAlternatives:
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[reminder.email],
         headers={"Message-ID": reminder.message_id},
-        connection=get_connection(timeout=settings.EMAIL_TIMEOUT),
     )
     message.attach_alternative(
         render_to_string("reminders/email/reminder.html", context), "text/html"
     )
     return message
-
-
-def smtp_failure(exc: BaseException) -> tuple[bool, str]:
-    """(permanent, description) of a failed send.
-
-    SMTP replies 5xx, a recipient refused with 5xx included, are permanent; 4xx
-    replies, refused connections, timeouts and anything unexpected are temporary.
-    """
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        replies = exc.recipients.values()
-        permanent = bool(replies) and all(code >= 500 for code, _ in replies)
-        description = "; ".join(
-            f"{address} refused: {code} {_text(reply)}"
-            for address, (code, reply) in exc.recipients.items()
-        )
-        return permanent, description
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return exc.smtp_code >= 500, f"SMTP {exc.smtp_code} {_text(exc.smtp_error)}"
-    return False, f"{type(exc).__name__}: {exc}"
-
-
-def _text(reply: bytes | str) -> str:
-    return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
 
 
 def reminder_retry_delay(attempt: int) -> float:
@@ -404,19 +711,33 @@ def reminder_retry_delay(attempt: int) -> float:
     return random.uniform(capped * 0.8, capped)
 
 
-def _attempt_failed(reminder: Reminder, exc: Exception) -> Delivery:
-    permanent, error = smtp_failure(exc)
-    error = error[:LAST_ERROR_MAX_LENGTH]
+def _attempt_failed(
+    reminder: Reminder, outcome: Outcome, *, token: uuid.UUID | None = None
+) -> Delivery:
+    """Record a failed attempt: failed for good, or pending again with a retry time.
+
+    Only the claim that sent it may write this (``token`` in a batch, the status
+    otherwise): a claim taken back after its lease is not overwritten. The caller
+    publishes the retry (``remind`` retries itself; a batch publishes its retries).
+    """
+    error = outcome.error[:LAST_ERROR_MAX_LENGTH]
     now = timezone.now()
-    claim = Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.SENDING)
-    if permanent or reminder.attempts > settings.REMINDERS_MAX_RETRIES:
-        claim.update(status=ReminderStatus.FAILED, last_error=error, claimed_at=None, updated=now)
+    claim = Reminder.objects.filter(
+        pk=reminder.pk, status=ReminderStatus.SENDING, claim_token=token or reminder.claim_token
+    )
+    if outcome.permanent or reminder.attempts > settings.REMINDERS_MAX_RETRIES:
+        claim.update(
+            status=ReminderStatus.FAILED,
+            last_error=error,
+            claimed_at=None,
+            claim_token=None,
+            updated=now,
+        )
         logger.warning(
             "remind: reminder %s failed after %d attempt(s): %s",
             reminder.pk,
             reminder.attempts,
             error,
-            exc_info=not isinstance(exc, smtplib.SMTPException),
         )
         return Delivery(str(reminder.pk), DeliveryStatus.FAILED, error=error)
 
@@ -425,6 +746,7 @@ def _attempt_failed(reminder: Reminder, exc: Exception) -> Delivery:
         status=ReminderStatus.PENDING,
         last_error=error,
         claimed_at=None,
+        claim_token=None,
         next_attempt_at=now + timedelta(seconds=delay),
         # The retry message is published right after this; if that fails,
         # dispatch_due sees a pending reminder whose message never ran.
@@ -437,7 +759,6 @@ def _attempt_failed(reminder: Reminder, exc: Exception) -> Delivery:
         reminder.attempts,
         error,
         delay,
-        exc_info=not isinstance(exc, (smtplib.SMTPException, OSError)),
     )
     return Delivery(str(reminder.pk), DeliveryStatus.RETRY, error=error, retry_in=delay)
 
@@ -555,36 +876,33 @@ def _digest_claim_chunk(run: DigestRun) -> tuple[int | None, list[User]]:
 
 
 def _digest_send_chunk(run: DigestRun, posts: list, cursor: int | None, chunk: list) -> int:
+    """Send a chunk over one SMTP connection (the batched sending of the reminders)."""
     sent = 0
     done = cursor  # the last recipient dealt with (sent, or refused for good)
-    connection = get_connection(timeout=settings.EMAIL_TIMEOUT)
     try:
-        with connection:  # one SMTP connection for the whole chunk
-            for user in chunk:
-                try:
-                    digest_email(run, posts, user, connection).send()
-                except smtplib.SMTPRecipientsRefused as exc:
-                    permanent, error = smtp_failure(exc)
-                    if not permanent:
-                        raise  # a 4xx: the server, not the address; retry later
-                    # This address is refused for good: skip it, go on.
-                    logger.warning("digest: %s", error)
-                else:
-                    sent += 1
-                done = user.pk
+        for outcome in smtp_send_each(chunk, lambda user: digest_email(run, posts, user)):
+            if not outcome.accepted:
+                if outcome.connection_lost or not outcome.permanent:
+                    # The server went away, or a 4xx: the server, not the address.
+                    raise DigestInterrupted(outcome.error)
+                # This address is refused for good: skip it, go on.
+                logger.warning("digest: %s", outcome.error)
+            else:
+                sent += 1
+            done = outcome.key.pk
     except Exception as exc:
-        # The server went away: give the rest of the chunk back, so the retry starts
-        # right after the last user dealt with.
+        # Give the rest of the chunk back, so the retry starts right after the last
+        # user dealt with.
         DigestRun.objects.filter(pk=run.pk, last_user_id=chunk[-1].pk).update(last_user_id=done)
+        if isinstance(exc, DigestInterrupted):
+            raise
         raise DigestInterrupted(smtp_failure(exc)[1]) from exc
     finally:
         DigestRun.objects.filter(pk=run.pk).update(recipients=F("recipients") + sent)
     return sent
 
 
-def digest_email(
-    run: DigestRun, posts: list, user: User, connection: Any
-) -> EmailMultiAlternatives:
+def digest_email(run: DigestRun, posts: list, user: User) -> EmailMultiAlternatives:
     from django.urls import reverse
 
     site = settings.SITE_URL.rstrip("/")
@@ -604,7 +922,6 @@ def digest_email(
         to=[user.email],
         # One per user and week: a receiving server can recognise a repeat.
         headers={"Message-ID": f"<digest.{run.week:%Y%m%d}.{user.pk}@{domain}>"},
-        connection=connection,
     )
     message.attach_alternative(
         render_to_string("reminders/email/digest.html", context), "text/html"

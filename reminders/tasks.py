@@ -32,9 +32,25 @@ def remind(self, reminder_id: str) -> dict[str, str]:
 
 
 @shared_task
+def remind_batch(reminder_ids: list[str]) -> dict:
+    """Send a backlog's batch: claim with one UPDATE, one SMTP connection, each reminder
+    marked as the server answers; see ``reminders_deliver_batch``. Safe to run twice:
+    a second run finds nothing left to claim. Retries are published by the service
+    for the reminders that need one, never for the whole batch."""
+    return services.reminders_deliver_batch(reminder_ids=reminder_ids).as_dict()
+
+
+@shared_task
 def dispatch_due() -> dict[str, int]:
-    """Beat, every minute: reclaim lost claims and publish reminders that came due."""
-    return services.reminders_dispatch_due().as_dict()
+    """Beat, every minute: reclaim lost claims and publish reminders that came due.
+
+    A run that published as many as ``REMINDERS_DISPATCH_BATCH`` allows queues the
+    next run at once, so a backlog larger than that drains without waiting for beat.
+    """
+    report = services.reminders_dispatch_due()
+    if report.more:
+        dispatch_due.delay()
+    return report.as_dict()
 
 
 @shared_task

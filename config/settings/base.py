@@ -430,8 +430,16 @@ REMINDERS_DUE_ALERT = env.int("REMINDERS_DUE_ALERT", default=900)
 # retries this far apart, then the reminder is left for dispatch_due.
 REMINDERS_PUBLISH_MAX_RETRIES = env.int("REMINDERS_PUBLISH_MAX_RETRIES", default=1)
 REMINDERS_PUBLISH_RETRY_INTERVAL = env.float("REMINDERS_PUBLISH_RETRY_INTERVAL", default=0.2)
-# Reminders dispatch_due publishes per run (the next run, a minute later, takes the rest).
-REMINDERS_DISPATCH_BATCH = env.int("REMINDERS_DISPATCH_BATCH", default=500)
+# Reminders dispatch_due publishes per run; a run that reaches it queues the next run
+# at once. Due ones go REMINDERS_BATCH_SIZE to a message, so this is cheap.
+REMINDERS_DISPATCH_BATCH = env.int("REMINDERS_DISPATCH_BATCH", default=5000)
+# A backlog (dispatch_due, "send now" on many) is sent in batches of this many: one
+# claim UPDATE and one SMTP connection per batch, each reminder marked sent as soon as
+# the server accepts it. A lone reminder due now still goes at once through remind.
+REMINDERS_BATCH_SIZE = env.int("REMINDERS_BATCH_SIZE", default=100)
+# Seconds a batch may spend sending; past it the unsent rest is handed back and queued
+# again. Keep it well below CELERY_TASK_SOFT_TIME_LIMIT and REMINDERS_LEASE.
+REMINDERS_BATCH_DEADLINE = env.int("REMINDERS_BATCH_DEADLINE", default=60)
 # Digest recipients loaded and sent per SMTP connection.
 REMINDERS_DIGEST_CHUNK = env.int("REMINDERS_DIGEST_CHUNK", default=200)
 # The site's public address: links in emails (the digest) are absolute.
@@ -441,5 +449,6 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 REMINDERS_QUEUE = env.str("REMINDERS_QUEUE", default="celery")
 CELERY_TASK_ROUTES = {
     "reminders.tasks.remind": {"queue": REMINDERS_QUEUE},
+    "reminders.tasks.remind_batch": {"queue": REMINDERS_QUEUE},
     "reminders.tasks.digest": {"queue": REMINDERS_QUEUE},
 }

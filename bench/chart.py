@@ -81,8 +81,27 @@ def _enqueue(ax, data: dict) -> None:
 
 def _pages(ax, data: dict) -> None:
     labels = ["trivial", "/", "/post/<slug>/"]
-    values = [data["trivial_rps"], data["home_rps"], data["post_rps"]]
-    _bars(ax, labels, values, colors=["#bbbbbb", "#3b7dd8", "#3b7dd8"])
+    cached = [data["trivial_rps"], data["home_rps"], data["post_rps"]]
+    x = range(len(labels))
+    bars = list(ax.bar([i - 0.2 for i in x], cached, width=0.4, label="page cache 60 s"))
+    if "trivial_rps_uncached" in data:
+        uncached = [
+            data["trivial_rps_uncached"],
+            data["home_rps_uncached"],
+            data["post_rps_uncached"],
+        ]
+        bars += ax.bar(
+            [i + 0.2 for i in x], uncached, width=0.4, color="#bbbbbb", label="cache off"
+        )
+    for bar in bars:
+        ax.annotate(
+            f"{bar.get_height():.0f}",
+            (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
+    ax.set_xticks(list(x), labels)
     ax.axhline(0.5 * data["trivial_rps"], color="red", linestyle="dashed", label="0.5 x trivial")
     ax.set_title("4. pages, requests per s (gunicorn 2 workers)")
     ax.legend(fontsize=7)

@@ -20,21 +20,6 @@ def readers(count: int, **fields) -> list:
     return [UserFactory(receives_digest=True, **fields) for _ in range(count)]
 
 
-@pytest.fixture
-def counting_smtp(smtp_server):
-    """The SMTP server, also counting connections (each chunk should use one)."""
-    recorder = smtp_server.recorder
-    recorder.sessions = 0
-
-    async def handle_EHLO(server, session, envelope, hostname, responses):
-        recorder.sessions += 1
-        session.host_name = hostname
-        return responses
-
-    recorder.handle_EHLO = handle_EHLO
-    return smtp_server
-
-
 def test_digest_lists_the_weeks_posts_for_readers_who_opted_in(smtp_server, settings) -> None:
     settings.SITE_URL = "https://blog.example.com"
     old = PostFactory(title="Old news", publish_date=timezone.now() - timedelta(days=8))

@@ -1,0 +1,518 @@
+"""Batched sending of a backlog: one claim UPDATE and one SMTP connection per batch, and
+every per-reminder guarantee of ``remind`` kept inside it.
+
+The services first (in the test process, against the real database and SMTP server),
+then the pipeline through a real worker: in a thread for the refusals, and as real
+prefork subprocesses for two workers racing over one backlog and for a worker killed
+with SIGKILL in the middle of a batch.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.db import connections, transaction
+from django.utils import timezone
+from django_celery_results.models import TaskResult
+
+from reminders.models import Reminder, ReminderStatus
+from reminders.services import (
+    reminder_chunks,
+    reminders_claim_batch,
+    reminders_deliver_batch,
+    reminders_dispatch_due,
+    reminders_publish,
+    reminders_send_again,
+    reminders_send_now,
+)
+from reminders.tasks import dispatch_due
+from tests.faults.tally import tally
+
+from .conftest import slow_data, wait_until
+from .factories import ReminderFactory
+
+
+def backlog(count: int, prefix: str = "backlog") -> list[Reminder]:
+    """``count`` pending reminders due now that nothing published (bulk_create sends no
+    signal), in the order their dates put them: what an outage leaves behind."""
+    now = timezone.now() - timedelta(seconds=5)
+    reminders = [
+        Reminder(
+            email=f"{prefix}-{i}@example.com",
+            text=f"Hello reader {i}.",
+            date=now + timedelta(milliseconds=i),
+            next_attempt_at=now + timedelta(milliseconds=i),
+        )
+        for i in range(count)
+    ]
+    Reminder.objects.bulk_create(reminders, batch_size=500)
+    return reminders
+
+
+def ids(reminders: list[Reminder]) -> list[str]:
+    return [str(reminder.pk) for reminder in reminders]
+
+
+def statuses(reminders: list[Reminder]) -> list[tuple[str, int]]:
+    """(status, attempts) of each of ``reminders``, read afresh, in their order."""
+    rows = Reminder.objects.filter(pk__in=[r.pk for r in reminders])
+    found = {
+        pk: (status, attempts)
+        for pk, status, attempts in rows.values_list("pk", "status", "attempts")
+    }
+    return [found[r.pk] for r in reminders]
+
+
+# THE CLAIM
+# ------------------------------------------------------------------------------
+@pytest.mark.django_db
+def test_batch_claim_is_one_update_and_reads_back_only_its_rows(
+    django_assert_num_queries,
+) -> None:
+    reminders = backlog(6)
+    taken_by_another = reminders[1]
+    Reminder.objects.filter(pk=taken_by_another.pk).update(
+        status=ReminderStatus.SENDING, claim_token=uuid.uuid4(), claimed_at=timezone.now()
+    )
+    not_due = reminders[2]
+    Reminder.objects.filter(pk=not_due.pk).update(
+        next_attempt_at=timezone.now() + timedelta(minutes=5)
+    )
+    pks = [reminder.pk for reminder in reminders]
+
+    # UPDATE ... SET status = 'sending', claim_token = %s, attempts = attempts + 1
+    # WHERE id IN (...) AND status = 'pending' AND next_attempt_at <= now; then the rows
+    # stamped with this token. Never one query per reminder.
+    with django_assert_num_queries(2):
+        first = reminders_claim_batch(reminder_ids=pks, token=uuid.uuid4())
+    with django_assert_num_queries(1):
+        second = reminders_claim_batch(reminder_ids=pks, token=uuid.uuid4())
+
+    assert [r.pk for r in first] == [pks[0], *pks[3:]]  # in the order given
+    assert {(r.status, r.attempts) for r in first} == {(ReminderStatus.SENDING, 1)}
+    assert len({r.claim_token for r in first}) == 1
+    assert second == []
+    taken_by_another.refresh_from_db()
+    assert taken_by_another.attempts == 0  # the other worker's claim is untouched
+
+
+@pytest.mark.django_db
+def test_batch_sends_over_one_connection_and_marks_each_sent(
+    counting_smtp, django_assert_num_queries
+) -> None:
+    reminders = backlog(5)
+    sent = ReminderFactory(email="already@example.com")
+    Reminder.objects.filter(pk=sent.pk).update(status=ReminderStatus.SENT)
+
+    # The claim and its read-back (2), one "sent" UPDATE per email (5): nothing else.
+    with django_assert_num_queries(2 + 5):
+        report = reminders_deliver_batch(reminder_ids=[*ids(reminders), str(sent.pk)])
+
+    assert report.as_dict() == {
+        "given": 6,
+        "claimed": 5,
+        "skipped": 1,
+        "sent": 5,
+        "failed": [],
+        "retry": [],
+        "released": 0,
+    }
+    assert counting_smtp.recorder.sessions == 1
+    assert [m["To"] for m in counting_smtp.recorder.messages] == [r.email for r in reminders]
+    assert statuses(reminders) == [(ReminderStatus.SENT, 1)] * 5
+    assert not Reminder.objects.exclude(claim_token=None).exists()
+    message = counting_smtp.recorder.messages[0]
+    assert message["Message-ID"].strip() == Reminder.objects.get(pk=reminders[0].pk).message_id
+    assert "Hello reader 0." in message.get_body(("plain",)).get_content()
+    assert "<p>Hello reader 0.</p>" in message.get_body(("html",)).get_content()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_reminder_is_marked_sent_before_the_next_email_goes_out(smtp_server) -> None:
+    """The duplicate window of a batch is one email: when the server receives email k,
+    the k - 1 before it are already recorded as sent (read on another connection)."""
+    reminders = backlog(4)
+    recorder = smtp_server.recorder
+    accept = type(recorder).handle_DATA
+    sent_when_received: list[int] = []
+
+    def count_sent() -> int:
+        try:
+            return Reminder.objects.filter(status=ReminderStatus.SENT).count()
+        finally:
+            connections.close_all()  # this runs in the SMTP server's thread
+
+    async def handle_DATA(server, session, envelope):
+        from asgiref.sync import sync_to_async
+
+        sent_when_received.append(await sync_to_async(count_sent, thread_sensitive=False)())
+        return await accept(recorder, server, session, envelope)
+
+    recorder.handle_DATA = handle_DATA
+
+    reminders_deliver_batch(reminder_ids=ids(reminders))
+
+    assert sent_when_received == [0, 1, 2, 3]
+
+
+@pytest.mark.django_db
+def test_refusals_are_each_reminders_own_outcome(counting_smtp, settings) -> None:
+    settings.REMINDERS_RETRY_DELAY = 60
+    reminders = backlog(5)
+    gone, busy = reminders[1], reminders[3]
+    counting_smtp.recorder.refuse[gone.email] = "550 5.1.1 No such user"
+    counting_smtp.recorder.refuse[busy.email] = "451 4.3.0 Try later"
+
+    report = reminders_deliver_batch(reminder_ids=ids(reminders))
+
+    assert (report.sent, report.failed, report.retry) == (3, [str(gone.pk)], [str(busy.pk)])
+    assert 48 <= report.retry_in <= 60
+    assert counting_smtp.recorder.sessions == 1  # the refusals did not end the connection
+    gone.refresh_from_db()
+    busy.refresh_from_db()
+    assert (gone.status, gone.attempts) == (ReminderStatus.FAILED, 1)
+    assert "550 5.1.1 No such user" in gone.last_error
+    assert (busy.status, busy.attempts) == (ReminderStatus.PENDING, 1)
+    assert "451 4.3.0 Try later" in busy.last_error
+    assert busy.next_attempt_at > timezone.now() + timedelta(seconds=40)
+    assert busy.enqueued_at is not None  # its retry message is published
+    others = [r for r in reminders if r not in (gone, busy)]
+    assert statuses(others) == [(ReminderStatus.SENT, 1)] * 3
+
+
+@pytest.mark.django_db
+def test_connection_closed_mid_batch_fails_the_rest_temporarily(smtp_server) -> None:
+    reminders = backlog(5)
+    # 421: the server closes the connection; nothing after it can be sent over it.
+    smtp_server.recorder.refuse[reminders[2].email] = "421 4.3.2 Shutting down"
+
+    report = reminders_deliver_batch(reminder_ids=ids(reminders))
+
+    assert report.sent == 2
+    assert report.retry == ids(reminders[2:])
+    assert statuses(reminders) == [(ReminderStatus.SENT, 1)] * 2 + [(ReminderStatus.PENDING, 1)] * 3
+    assert all("421" in r.last_error for r in Reminder.objects.filter(status="pending"))
+
+
+@pytest.mark.django_db
+def test_smtp_server_down_fails_the_batch_temporarily(smtp_server) -> None:
+    smtp_server.stop()
+    reminders = backlog(3)
+
+    report = reminders_deliver_batch(reminder_ids=ids(reminders))
+
+    assert (report.sent, len(report.retry)) == (0, 3)
+    assert statuses(reminders) == [(ReminderStatus.PENDING, 1)] * 3
+    assert "ConnectionRefusedError" in Reminder.objects.get(pk=reminders[0].pk).last_error
+
+
+@pytest.mark.django_db
+def test_past_the_deadline_the_unsent_rest_is_handed_back_uncounted(smtp_server, settings) -> None:
+    settings.REMINDERS_BATCH_DEADLINE = 0  # already past when the first email is due
+    reminders = backlog(3)
+
+    report = reminders_deliver_batch(reminder_ids=ids(reminders))
+
+    assert (report.claimed, report.sent, report.released) == (3, 0, 3)
+    assert smtp_server.recorder.messages == []
+    assert statuses(reminders) == [(ReminderStatus.PENDING, 0)] * 3
+    # Due at once and published again (enqueued_at), for the next batch to claim.
+    assert not Reminder.objects.filter(enqueued_at=None).exists()
+    assert reminders_claim_batch(reminder_ids=[r.pk for r in reminders], token=uuid.uuid4())
+
+
+@pytest.mark.django_db
+def test_bad_and_repeated_ids_are_skipped_and_sent_once(smtp_server) -> None:
+    [reminder] = backlog(1)
+
+    report = reminders_deliver_batch(
+        reminder_ids=["not-a-uuid", str(reminder.pk), str(reminder.pk), str(uuid.uuid4())]
+    )
+
+    assert (report.given, report.claimed, report.sent) == (4, 1, 1)
+    assert len(smtp_server.recorder.messages) == 1
+
+
+# PUBLISHING A BACKLOG
+# ------------------------------------------------------------------------------
+def test_chunks_follow_the_batch_size(settings) -> None:
+    settings.REMINDERS_BATCH_SIZE = 100
+
+    assert [len(chunk) for chunk in reminder_chunks(list(range(250)))] == [100, 100, 50]
+
+
+@pytest.mark.django_db
+def test_dispatch_due_hands_a_backlog_to_batches(settings, django_assert_num_queries) -> None:
+    settings.REMINDERS_BATCH_SIZE = 100
+    backlog(250)
+    soon = ReminderFactory(date=timezone.now() + timedelta(minutes=5))
+    Reminder.objects.filter(pk=soon.pk).update(enqueued_at=None)
+
+    # Lost claims' ids, the candidates, one UPDATE of enqueued_at: as for one reminder.
+    with django_assert_num_queries(3):
+        report = reminders_dispatch_due()
+
+    # Three remind_batch messages for the 250 due, one remind with eta for the later one.
+    assert (report.enqueued, report.batches, report.more) == (251, 4, False)
+    assert not Reminder.objects.filter(enqueued_at=None).exists()
+
+
+@pytest.mark.django_db
+def test_dispatch_due_says_when_it_left_some_for_the_next_run(settings) -> None:
+    settings.REMINDERS_DISPATCH_BATCH = 10
+    backlog(15)
+
+    first = reminders_dispatch_due()
+    second = reminders_dispatch_due()
+
+    assert (first.enqueued, first.more) == (10, True)
+    assert (second.enqueued, second.more) == (5, False)
+
+
+@pytest.mark.django_db
+def test_send_now_on_many_is_one_update_and_publishes_after_commit(
+    django_capture_on_commit_callbacks, settings
+) -> None:
+    settings.REMINDERS_BATCH_SIZE = 2
+    later = [ReminderFactory(date=timezone.now() + timedelta(days=2)) for _ in range(3)]
+    failed = ReminderFactory()
+    Reminder.objects.filter(pk=failed.pk).update(status=ReminderStatus.FAILED, attempts=6)
+    sent = ReminderFactory()
+    Reminder.objects.filter(pk=sent.pk).update(status=ReminderStatus.SENT)
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        change = reminders_send_now(reminders=Reminder.objects.all())
+
+    assert {r.pk for r in change.changed} == {*(r.pk for r in later), failed.pk}
+    assert [(r.pk, reason) for r, reason in change.refused] == [
+        (sent.pk, "A sent reminder cannot be sent now (use send again).")
+    ]
+    assert {(r.status, r.attempts, r.enqueued_at) for r in change.changed} == {
+        (ReminderStatus.PENDING, 0, None)
+    }
+    assert all(r.date <= timezone.now() and r.next_attempt_at == r.date for r in change.changed)
+    # One callback, not one per reminder: it publishes the four in two batches.
+    assert len(callbacks) == 1
+
+
+@pytest.mark.django_db
+def test_send_again_on_many_refuses_pending_ones() -> None:
+    sent = ReminderFactory()
+    Reminder.objects.filter(pk=sent.pk).update(status=ReminderStatus.SENT, attempts=1)
+    pending = ReminderFactory()
+
+    change = reminders_send_again(reminders=[sent, pending])
+
+    assert [r.pk for r in change.changed] == [sent.pk]
+    assert [r.pk for r, _ in change.refused] == [pending.pk]
+
+
+# THROUGH A WORKER (in a thread)
+# ------------------------------------------------------------------------------
+def batch_results() -> list[dict]:
+    return [
+        json.loads(row.result)
+        for row in TaskResult.objects.filter(
+            task_name="reminders.tasks.remind_batch", status="SUCCESS"
+        )
+    ]
+
+
+def remind_results(reminder: Reminder) -> list[TaskResult]:
+    return list(
+        TaskResult.objects.filter(
+            task_name="reminders.tasks.remind", task_args__contains=str(reminder.pk)
+        )
+    )
+
+
+def settled(reminders: list[Reminder], *, pending_ok: bool = False):
+    """All of ``reminders`` sent or failed (or waiting for a retry, with ``pending_ok``)."""
+    done = {ReminderStatus.SENT, ReminderStatus.FAILED}
+    if pending_ok:
+        done.add(ReminderStatus.PENDING)
+
+    def check() -> bool:
+        return all(status in done for status, _ in statuses(reminders))
+
+    return check
+
+
+@pytest.mark.worker
+@pytest.mark.usefixtures("fast_pipeline")
+def test_550_mid_batch_ends_failed_while_the_rest_are_sent(celery_worker, counting_smtp) -> None:
+    reminders = backlog(7)
+    refused = reminders[3]
+    counting_smtp.recorder.refuse[refused.email] = "550 5.1.1 No such user"
+
+    report = dispatch_due.delay().get(timeout=30)
+    wait_until(settled(reminders))
+    [result] = wait_until(batch_results)
+
+    assert report["batches"] == 1
+    assert result["sent"] == 6
+    assert result["failed"] == [str(refused.pk)]
+    refused.refresh_from_db()
+    assert (refused.status, refused.attempts) == (ReminderStatus.FAILED, 1)
+    assert "550 5.1.1 No such user" in refused.last_error
+    others = [r for r in reminders if r != refused]
+    assert statuses(others) == [(ReminderStatus.SENT, 1)] * 6
+    assert counting_smtp.recorder.sessions == 1
+    assert tally(counting_smtp.recorder.messages, [r.email for r in others]).line == (
+        "sent=6 lost=0 duplicates=0"
+    )
+    assert counting_smtp.recorder.to(refused.email) == []
+    assert remind_results(refused) == []  # a 5xx is never retried
+
+
+class RefuseOnce(dict):
+    """A refusal table whose entries apply to one RCPT only: the server recovers."""
+
+    def get(self, key, default=None):
+        return self.pop(key, default)
+
+
+@pytest.mark.worker
+@pytest.mark.usefixtures("fast_pipeline")
+def test_4xx_mid_batch_retries_only_that_one(celery_worker, smtp_server) -> None:
+    reminders = backlog(7)
+    busy = reminders[3]
+    smtp_server.recorder.refuse = RefuseOnce({busy.email: "450 4.2.1 Mailbox busy"})
+
+    dispatch_due.delay().get(timeout=30)
+    wait_until(lambda: Reminder.objects.filter(status=ReminderStatus.SENT).count() == 7)
+
+    [result] = batch_results()
+    assert (result["sent"], result["retry"]) == (6, [str(busy.pk)])
+    busy.refresh_from_db()
+    assert (busy.status, busy.attempts) == (ReminderStatus.SENT, 2)
+    assert "450 4.2.1 Mailbox busy" in busy.last_error
+    # The retry is that reminder's own remind message; no other reminder is retried.
+    retry = wait_until(lambda: remind_results(busy))
+    assert [json.loads(r.result)["status"] for r in retry] == ["sent"]
+    assert TaskResult.objects.filter(task_name="reminders.tasks.remind").count() == 1
+    others = [r for r in reminders if r != busy]
+    assert statuses(others) == [(ReminderStatus.SENT, 1)] * 6
+    everyone = tally(smtp_server.recorder.messages, [r.email for r in reminders])
+    assert everyone.line == "sent=7 lost=0 duplicates=0"
+
+
+@pytest.mark.worker
+@pytest.mark.usefixtures("fast_pipeline")
+def test_send_now_on_many_goes_out_in_batches(celery_worker, counting_smtp, settings) -> None:
+    settings.REMINDERS_BATCH_SIZE = 10
+    reminders = [
+        ReminderFactory(date=timezone.now() + timedelta(days=1), email=f"now-{i}@example.com")
+        for i in range(25)
+    ]
+
+    with transaction.atomic():
+        change = reminders_send_now(reminders=reminders)
+
+    wait_until(lambda: Reminder.objects.filter(status=ReminderStatus.SENT).count() == 25)
+    results = wait_until(lambda: len(batch_results()) == 3 and batch_results())
+    assert len(change.changed) == 25
+    assert sorted(r["sent"] for r in results) == [5, 10, 10]
+    assert counting_smtp.recorder.sessions == 3
+    assert tally(counting_smtp.recorder.messages, [r.email for r in reminders]).line == (
+        "sent=25 lost=0 duplicates=0"
+    )
+
+
+@pytest.mark.worker
+@pytest.mark.usefixtures("fast_pipeline")
+def test_retry_of_many_goes_in_one_batch(celery_worker, smtp_server) -> None:
+    reminders = backlog(4)
+    smtp_server.recorder.refuse = RefuseOnce(
+        {r.email: "452 4.2.2 Over quota" for r in reminders[1:]}
+    )
+
+    reminders_publish([r.pk for r in reminders], eta=None)
+    wait_until(lambda: Reminder.objects.filter(status=ReminderStatus.SENT).count() == 4)
+
+    results = wait_until(lambda: len(batch_results()) == 2 and batch_results())
+    first, retry = sorted(results, key=lambda r: -r["given"])
+    assert (first["sent"], len(first["retry"])) == (1, 3)
+    assert (retry["given"], retry["sent"]) == (3, 3)
+    assert statuses(reminders) == [(ReminderStatus.SENT, 1)] + [(ReminderStatus.SENT, 2)] * 3
+
+
+# REAL WORKER PROCESSES
+# ------------------------------------------------------------------------------
+@pytest.mark.worker
+def test_backlog_of_500_delivered_exactly_once_by_two_racing_workers(
+    worker_process, smtp_server, settings
+) -> None:
+    settings.REMINDERS_BATCH_SIZE = 100
+    reminders = backlog(500)
+    workers = [worker_process(name=f"worker-{n}", REMINDERS_BATCH_SIZE="100") for n in (1, 2)]
+
+    report = reminders_dispatch_due()
+    # A second dispatcher (or a redelivery) with batches cut elsewhere: every reminder
+    # is now in two messages, which the two workers' four processes race to claim.
+    pks = [r.pk for r in reminders]
+    for chunk in reminder_chunks(pks[50:] + pks[:50]):
+        reminders_publish(chunk, eta=None)
+
+    wait_until(
+        lambda: Reminder.objects.filter(status=ReminderStatus.SENT).count() == 500, timeout=180
+    )
+    results = wait_until(lambda: len(batch_results()) == 10 and batch_results(), timeout=60)
+
+    result = tally(smtp_server.recorder.messages, [r.email for r in reminders])
+    print(result.report())
+    assert report.batches == 5
+    assert (result.sent, result.lost, result.duplicates) == (500, 0, 0)
+    assert sum(r["claimed"] for r in results) == 500
+    assert sum(r["skipped"] for r in results) == 500  # each claimed once, skipped once
+    assert statuses(reminders) == [(ReminderStatus.SENT, 1)] * 500
+    batch_rows = TaskResult.objects.filter(task_name="reminders.tasks.remind_batch")
+    assert {row.worker.split("@")[0].rsplit("-", 1)[0] for row in batch_rows} == {
+        "worker-1",
+        "worker-2",
+    }, "both workers took batches"
+    assert all(worker.alive() for worker in workers)
+
+
+@pytest.mark.worker
+def test_sigkill_mid_batch_loses_nothing(worker_process, smtp_server, settings) -> None:
+    # The lease, the grace before a lost message is published again and the batch
+    # deadline are short here, so the recovery takes seconds; the deadline keeps a
+    # live batch well within the lease.
+    settings.REMINDERS_BATCH_SIZE = 50
+    settings.REMINDERS_LEASE = 8
+    settings.REMINDERS_ENQUEUE_GRACE = 4
+    settings.REMINDERS_MAX_RETRIES = 5
+    short = {"REMINDERS_BATCH_SIZE": "50", "REMINDERS_BATCH_DEADLINE": "2"}
+    slow_data(smtp_server, 0.01)
+    reminders = backlog(300)
+    emails = [r.email for r in reminders]
+    first = worker_process(name="worker-1", **short)
+
+    reminders_dispatch_due()
+    wait_until(lambda: len(smtp_server.recorder.messages) >= 40, timeout=120)
+    first.kill()  # SIGKILL to the worker and its pool, in the middle of its batches
+    in_flight = Reminder.objects.filter(status=ReminderStatus.SENDING).count()
+    sent_before = len(smtp_server.recorder.messages)
+
+    worker_process(name="worker-2", **short)
+    deadline = timezone.now() + timedelta(seconds=180)
+
+    def all_sent() -> bool:
+        assert timezone.now() < deadline, "not all sent within 180 s"
+        reminders_dispatch_due()  # beat's sweep: reclaims the dead worker's claims
+        return Reminder.objects.filter(status=ReminderStatus.SENT).count() == 300
+
+    wait_until(all_sent, timeout=200, step=0.5)
+
+    result = tally(smtp_server.recorder.messages, emails)
+    print(result.report(), f"in_flight_at_kill={in_flight} sent_before_kill={sent_before}")
+    assert in_flight > 2, "the kill came in the middle of a batch"
+    assert (result.sent, result.lost) == (300, 0)
+    # At most one accepted-but-unrecorded email per pool process (concurrency 2).
+    assert result.duplicates <= 2
+    lost_claims = Reminder.objects.filter(last_error__contains="worker sending it was lost")
+    assert lost_claims.exists()

@@ -1,7 +1,15 @@
 """Settings for the test suite (pytest-django): ``make test``."""
 
 from .base import *  # noqa: F403
-from .base import CELERY_BROKER_URL, DATABASES, STATIC_ROOT, VAR_DIR, broker_transport_options, env
+from .base import (
+    CELERY_BROKER_URL,
+    DATABASES,
+    LOGGING,
+    STATIC_ROOT,
+    VAR_DIR,
+    broker_transport_options,
+    env,
+)
 
 # GENERAL
 # ------------------------------------------------------------------------------
@@ -51,3 +59,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(CELERY_BROKER_URL, fo
 # WhiteNoise warns at every request while STATIC_ROOT does not exist (it is filled
 # by collectstatic in production); app static files are served from the apps here.
 STATIC_ROOT.mkdir(exist_ok=True)
+
+# LOGGING
+# ------------------------------------------------------------------------------
+# aiosmtpd (logger "mail.log") narrates every SMTP connection of the test servers.
+LOGGING = {**LOGGING, "loggers": {"mail.log": {"level": "WARNING"}}}

@@ -466,6 +466,9 @@ def reminder_deliver(*, reminder_id: str) -> Delivery:
     if not outcome.accepted:
         return _attempt_failed(reminder, outcome)
     _mark_sent(reminder)
+    logger.info(
+        "remind: reminder %s sent to %s (attempt %d)", pk, reminder.email, reminder.attempts
+    )
     return Delivery(str(pk), DeliveryStatus.SENT)
 
 
@@ -495,12 +498,6 @@ def _mark_sent(reminder: Reminder) -> None:
     now = timezone.now()
     Reminder.objects.filter(pk=reminder.pk).update(
         status=ReminderStatus.SENT, sent_at=now, claimed_at=None, claim_token=None, updated=now
-    )
-    logger.info(
-        "remind: reminder %s sent to %s (attempt %d)",
-        reminder.pk,
-        reminder.email,
-        reminder.attempts,
     )
 
 
@@ -578,6 +575,8 @@ def reminders_deliver_batch(*, reminder_ids: Sequence[str]) -> BatchReport:
         if outcome.accepted:
             _mark_sent(reminder)
             report.sent += 1
+            # At INFO one line per batch (below): a line per email costs a write each.
+            logger.debug("remind_batch: reminder %s sent to %s", reminder.pk, reminder.email)
             continue
         failures = [reminder]
         if outcome.connection_lost:

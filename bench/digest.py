@@ -21,23 +21,18 @@ def opted_in_users(count: int) -> None:
     """Exactly ``count`` users receive the digest (bulk-created, unusable passwords)."""
     from blog.models import User
 
-    User.objects.filter(receives_digest=True).exclude(username__startswith="digest-").update(
-        receives_digest=False
-    )
-    have = User.objects.filter(username__startswith="digest-").count()
+    User.objects.filter(receives_digest=True).update(receives_digest=False)
+    digest_users = User.objects.filter(username__startswith="digest-")
+    have = digest_users.count()
     User.objects.bulk_create(
         (
-            User(
-                username=f"digest-{i}",
-                email=f"digest-{i}@example.com",
-                password="!",
-                receives_digest=True,
-            )
+            User(username=f"digest-{i}", email=f"digest-{i}@example.com", password="!")
             for i in range(have, count)
         ),
         batch_size=5000,
     )
-    User.objects.filter(username__startswith="digest-").update(receives_digest=True)
+    last = digest_users.order_by("pk").values_list("pk", flat=True)[count - 1]
+    digest_users.filter(pk__lte=last).update(receives_digest=True)
 
 
 def posts_this_week() -> None:

@@ -375,6 +375,10 @@ def machine_markdown(description: dict[str, str]) -> str:
 def record(results: list[Result], description: dict[str, str]) -> None:
     """Print each table, append the run to results.md, keep the figures, redraw the chart."""
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    for result in results:
+        # Other work on the machine while it ran lowers the absolute figures.
+        result.notes.append(f"Load average when it finished (1/5/15 min): {load} on this machine.")
     text = [f"\n## Run of {stamp}\n", machine_markdown(description)]
     for result in results:
         text.append("\n" + result.markdown())

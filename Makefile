@@ -9,7 +9,7 @@ SERVICES_DATABASE_URL ?= mysql://root@127.0.0.1:3306/test
 SERVICES_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672//
 SERVICES_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run seed test test-services lint migrate superuser worker beat web clean
+.PHONY: run seed bench bench-backlog test test-services lint migrate superuser worker beat web clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,18 @@ test-services: $(VENV)/.test $(VENV)/.production
 		$(BIN)/pytest --create-db
 	CI=$${CI:-true} DATABASE_URL=$(SERVICES_DATABASE_URL) CELERY_BROKER_URL=$(SERVICES_REDIS_URL) \
 		$(BIN)/pytest --create-db -m worker
+
+$(VENV)/.bench: $(VENV)/.test $(VENV)/.production requirements/bench.txt
+	$(BIN)/pip install --quiet -r requirements/bench.txt
+	touch $@
+
+# The benchmarks of bench/ (not part of `make test`): they need MariaDB, RabbitMQ and
+# Redis, append to bench/results.md and redraw bench/results.png.
+bench: $(VENV)/.bench
+	$(BIN)/python -m bench.run
+
+bench-backlog: $(VENV)/.bench
+	$(BIN)/python -m bench.run backlog
 
 clean:
 	rm -rf $(VENV) var staticfiles

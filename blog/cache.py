@@ -37,13 +37,20 @@ def content_changed() -> None:
     cache.set(VERSION_KEY, str(time.time_ns()), timeout=None)
 
 
+def content_cache_key(name: str) -> str | None:
+    """The key of ``name`` for the current content, or None when caching is off."""
+    if settings.BLOG_PAGE_CACHE_SECONDS <= 0:
+        return None
+    return f"blog:{name}:{content_version()}"
+
+
 def page_cache_key(request: HttpRequest) -> str | None:
     """The key of this request's page, or None when it must be rendered afresh:
     signed-in users (their name, links and permissions are on it), pending messages,
     anything but GET, or caching switched off."""
-    if settings.BLOG_PAGE_CACHE_SECONDS <= 0 or request.method != "GET":
+    if request.method != "GET" or request.user.is_authenticated:
         return None
-    if request.user.is_authenticated or len(messages.get_messages(request)):
+    if len(messages.get_messages(request)):
         return None
     path = hashlib.sha256(request.get_full_path().encode()).hexdigest()
-    return f"blog:page:{content_version()}:{path}"
+    return content_cache_key(f"page:{path}")

@@ -1,4 +1,4 @@
-"""Anonymous visitors get list pages from the cache until the blog's content changes."""
+"""Anonymous visitors get list and post pages from the cache until the blog's content changes."""
 
 from datetime import timedelta
 
@@ -51,6 +51,33 @@ def test_any_change_refreshes_the_page_once_committed(
     assert client.get("/").content != before
 
 
+def test_a_post_page_is_served_without_a_query_until_a_comment_arrives(
+    client, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    post = PostFactory(title="Read me")
+    first = client.get(post.get_absolute_url())
+
+    with django_assert_num_queries(0):
+        second = client.get(post.get_absolute_url())
+    with django_capture_on_commit_callbacks(execute=True):
+        comment_create(post=post, user=UserFactory(), text="First comment here")
+    third = client.get(post.get_absolute_url()).content.decode()
+
+    assert second.content == first.content
+    assert "First comment here" in third
+
+
+def test_a_signed_in_reader_never_gets_the_anonymous_post_page(client):
+    post = PostFactory()
+    anonymous = client.get(post.get_absolute_url()).content.decode()
+    client.force_login(UserFactory(username="commenter", roles=["default"]))
+
+    html = client.get(post.get_absolute_url()).content.decode()
+
+    assert "csrfmiddlewaretoken" not in anonymous
+    assert "csrfmiddlewaretoken" in html
+
+
 def test_pages_and_lists_are_cached_apart(client):
     tag = TagFactory(title="Apart")
     PostFactory(title="Tagged", tags=[tag])
@@ -92,3 +119,25 @@ def test_off_when_the_setting_is_zero(client, settings, django_assert_num_querie
 
     with django_assert_num_queries(5):
         client.get("/")
+
+
+def test_signed_in_readers_get_the_sidebar_from_the_cache_until_a_tag_changes(
+    client, django_assert_num_queries, django_capture_on_commit_callbacks, settings
+):
+    post = PostFactory(tags=[TagFactory(title="Old tag")])
+    client.force_login(UserFactory())
+    client.get("/")
+    settings.BLOG_PAGE_CACHE_SECONDS = 0
+    with django_assert_num_queries(9):
+        client.get("/")
+    settings.BLOG_PAGE_CACHE_SECONDS = 60
+
+    with django_assert_num_queries(7):
+        client.get("/")
+    with django_capture_on_commit_callbacks(execute=True):
+        post_update(post=post, tags=["New tag"])
+    html = client.get("/").content.decode()
+
+    # The old tag has no post left: a stale sidebar would still list it.
+    assert "Old tag" not in html
+    assert "New tag" in html

@@ -32,10 +32,15 @@ def test_consumer_polling_during_writes_gets_every_message_whole(tmp_path) -> No
     count = 1000
     received: list[int] = []
     errors: list[Exception] = []
+    # kombu writes the exchange's binding table in place, unlike messages: the producer
+    # starts only once the consumer has declared the queue, so the test is about
+    # message files alone.
+    declared = threading.Event()
 
     def consume() -> None:
         with Connection("filesystem://", transport=Transport, transport_options=options) as conn:
             simple = conn.SimpleQueue(queue)
+            declared.set()
             while len(received) < count:
                 try:
                     message = simple.get(timeout=10)
@@ -49,6 +54,7 @@ def test_consumer_polling_during_writes_gets_every_message_whole(tmp_path) -> No
 
     consumer = threading.Thread(target=consume)
     consumer.start()
+    assert declared.wait(timeout=30)
     with Connection("filesystem://", transport=Transport, transport_options=options) as conn:
         simple = conn.SimpleQueue(queue)
         for i in range(count):

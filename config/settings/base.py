@@ -320,7 +320,11 @@ for _provider in SOCIALACCOUNT_PROVIDERS:
 # Per process by default; CACHE_URL=redis://127.0.0.1:6379/2 shares it between web
 # processes (rate limits, throttles, cached pages and their invalidation).
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
-# Seconds an anonymous visitor's list page (home, tag, author) is served from the
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache":
+    # Django's default of 300 entries culls a post page before its second reader
+    # once a site has a few hundred posts; 3,000 pages is ~50 MB per process at most.
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 3000)
+# Seconds an anonymous visitor's page (home, tag, author, post) is served from the
 # cache; any change to posts, comments or tags refreshes it at once. 0 turns it off.
 BLOG_PAGE_CACHE_SECONDS = env.int("BLOG_PAGE_CACHE_SECONDS", default=60)
 

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,21 @@ class Outcome(Generic[Key]):
     permanent: bool = False
     error: str = ""
     connection_lost: bool = False
+
+
+class BatchEmail(EmailMultiAlternatives):
+    """An email with alternatives whose MIME boundary is a random UUID chosen up front.
+
+    Without one, the standard library's generator picks a boundary for each message and
+    compiles a regular expression to check the body for it: about a sixth of the
+    serialising CPU of a small email. No body can contain a UUID drawn at send time.
+    """
+
+    def message(self, *args, **kwargs):
+        message = super().message(*args, **kwargs)
+        if message.is_multipart():
+            message.set_boundary(f"=============={uuid.uuid4().hex}==")
+        return message
 
 
 def smtp_failure(exc: BaseException) -> tuple[bool, str]:

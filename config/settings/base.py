@@ -441,6 +441,10 @@ REMINDERS_DISPATCH_BATCH = env.int("REMINDERS_DISPATCH_BATCH", default=5000)
 # claim UPDATE and one SMTP connection per batch, each reminder marked sent as soon as
 # the server accepts it. A lone reminder due now still goes at once through remind.
 REMINDERS_BATCH_SIZE = env.int("REMINDERS_BATCH_SIZE", default=100)
+# SMTP connections a batch is sent over at once, each in a thread with its own database
+# connection, each sending nothing until its last email is recorded: a worker killed
+# mid-batch leaves at most this many accepted-but-unrecorded emails per pool process.
+REMINDERS_BATCH_CONNECTIONS = env.int("REMINDERS_BATCH_CONNECTIONS", default=4)
 # Seconds a batch may spend sending; past it the unsent rest is handed back and queued
 # again. Keep it well below CELERY_TASK_SOFT_TIME_LIMIT and REMINDERS_LEASE.
 REMINDERS_BATCH_DEADLINE = env.int("REMINDERS_BATCH_DEADLINE", default=60)

@@ -1,5 +1,6 @@
-"""Batched sending of a backlog: one claim UPDATE and one SMTP connection per batch, and
-every per-reminder guarantee of ``remind`` kept inside it.
+"""Batched sending of a backlog: one claim UPDATE per batch, sent over
+``REMINDERS_BATCH_CONNECTIONS`` SMTP connections (lanes), and every per-reminder
+guarantee of ``remind`` kept inside it.
 
 The services first (in the test process, against the real database and SMTP server),
 then the pipeline through a real worker: in a thread for the refusals, and as real
@@ -100,9 +101,12 @@ def test_batch_claim_is_one_update_and_reads_back_only_its_rows(
 
 
 @pytest.mark.django_db
-def test_batch_sends_over_one_connection_and_marks_each_sent(
+def test_batch_in_a_transaction_sends_over_one_connection_and_marks_each_sent(
     counting_smtp, django_assert_num_queries
 ) -> None:
+    # Inside a transaction (this test's) the lanes' own connections could not see the
+    # uncommitted claim: the batch goes over one connection, whatever the setting says.
+    assert transaction.get_connection().in_atomic_block
     reminders = backlog(5)
     sent = ReminderFactory(email="already@example.com")
     Reminder.objects.filter(pk=sent.pk).update(status=ReminderStatus.SENT)
@@ -119,6 +123,7 @@ def test_batch_sends_over_one_connection_and_marks_each_sent(
         "failed": [],
         "retry": [],
         "released": 0,
+        "connections": 1,
     }
     assert counting_smtp.recorder.sessions == 1
     assert [m["To"] for m in counting_smtp.recorder.messages] == [r.email for r in reminders]
@@ -131,9 +136,10 @@ def test_batch_sends_over_one_connection_and_marks_each_sent(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_each_reminder_is_marked_sent_before_the_next_email_goes_out(smtp_server) -> None:
-    """The duplicate window of a batch is one email: when the server receives email k,
-    the k - 1 before it are already recorded as sent (read on another connection)."""
+def test_each_reminder_is_marked_sent_before_the_next_email_goes_out(smtp_server, settings) -> None:
+    """The duplicate window of a connection is one email: when the server receives email
+    k, the k - 1 before it are already recorded as sent (read on another connection)."""
+    settings.REMINDERS_BATCH_CONNECTIONS = 1
     reminders = backlog(4)
     recorder = smtp_server.recorder
     accept = type(recorder).handle_DATA
@@ -156,6 +162,109 @@ def test_each_reminder_is_marked_sent_before_the_next_email_goes_out(smtp_server
     reminders_deliver_batch(reminder_ids=ids(reminders))
 
     assert sent_when_received == [0, 1, 2, 3]
+
+
+def record_lanes(smtp_server) -> list[tuple[tuple, str, set[str]]]:
+    """Make the server note, as each email arrives: its connection (the client's
+    address), its recipient, and which recipients are recorded ``sent`` at that moment
+    (read on a database connection of the server's own)."""
+    recorder = smtp_server.recorder
+    accept = type(recorder).handle_DATA
+    arrivals: list[tuple[tuple, str, set[str]]] = []
+
+    def sent_now() -> set[str]:
+        try:
+            return set(
+                Reminder.objects.filter(status=ReminderStatus.SENT).values_list("email", flat=True)
+            )
+        finally:
+            connections.close_all()  # this runs in the SMTP server's thread
+
+    async def handle_DATA(server, session, envelope):
+        from asgiref.sync import sync_to_async
+
+        sent = await sync_to_async(sent_now, thread_sensitive=False)()
+        arrivals.append((session.peer, envelope.rcpt_tos[0], sent))
+        return await accept(recorder, server, session, envelope)
+
+    recorder.handle_DATA = handle_DATA
+    return arrivals
+
+
+@pytest.mark.django_db(transaction=True)
+def test_lanes_send_a_batch_over_several_connections_each_one_email_at_a_time(
+    smtp_server, settings
+) -> None:
+    """Three lanes: the batch dealt round-robin to three connections at once; on each,
+    every email before this one is recorded sent when the server receives it, so each
+    connection has at most one accepted-but-unrecorded email, as a single lane has."""
+    settings.REMINDERS_BATCH_CONNECTIONS = 3
+    reminders = backlog(12)
+    arrivals = record_lanes(smtp_server)
+
+    report = reminders_deliver_batch(reminder_ids=ids(reminders))
+
+    assert (report.claimed, report.sent, report.connections) == (12, 12, 3)
+    assert report.as_dict()["connections"] == 3
+    by_connection: dict[tuple, list[str]] = {}
+    for peer, recipient, sent in arrivals:
+        earlier = by_connection.setdefault(peer, [])
+        assert set(earlier) <= sent, f"{recipient} went out before {earlier} were recorded"
+        assert recipient not in sent
+        earlier.append(recipient)
+    lanes = sorted(by_connection.values())
+    assert lanes == sorted([r.email for r in reminders[start::3]] for start in range(3))
+    assert statuses(reminders) == [(ReminderStatus.SENT, 1)] * 12
+    assert tally(smtp_server.recorder.messages, [r.email for r in reminders]).line == (
+        "sent=12 lost=0 duplicates=0"
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lane_that_loses_its_connection_fails_only_its_own_rest(smtp_server, settings) -> None:
+    """Lane 0 (reminders 0, 2, 4, 6) meets a 421 at reminder 2: 2, 4 and 6 are retried;
+    lane 1 (1, 3, 5, 7) has a 550 at reminder 3 and goes on over its connection."""
+    settings.REMINDERS_BATCH_CONNECTIONS = 2
+    settings.REMINDERS_RETRY_DELAY = 60
+    reminders = backlog(8)
+    smtp_server.recorder.refuse[reminders[2].email] = "421 4.3.2 Shutting down"
+    smtp_server.recorder.refuse[reminders[3].email] = "550 5.1.1 No such user"
+
+    report = reminders_deliver_batch(reminder_ids=ids(reminders))
+
+    assert report.connections == 2
+    assert report.sent == 4  # 0 in lane 0; 1, 5, 7 in lane 1
+    assert report.failed == [str(reminders[3].pk)]
+    assert sorted(report.retry) == sorted(ids([reminders[2], reminders[4], reminders[6]]))
+    assert statuses(reminders) == [
+        (ReminderStatus.SENT, 1),
+        (ReminderStatus.SENT, 1),
+        (ReminderStatus.PENDING, 1),
+        (ReminderStatus.FAILED, 1),
+        (ReminderStatus.PENDING, 1),
+        (ReminderStatus.SENT, 1),
+        (ReminderStatus.PENDING, 1),
+        (ReminderStatus.SENT, 1),
+    ]
+    assert not Reminder.objects.exclude(claim_token=None).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_lanes_past_the_deadline_hand_back_every_lanes_unsent_rest(smtp_server, settings) -> None:
+    settings.REMINDERS_BATCH_CONNECTIONS = 3
+    settings.REMINDERS_BATCH_DEADLINE = 1
+    slow_data(smtp_server, 0.4)  # each lane gets through about 3 of its 10 in 1 s
+    reminders = backlog(30)
+
+    report = reminders_deliver_batch(reminder_ids=ids(reminders))
+
+    assert report.connections == 3
+    assert 3 <= report.sent < 30
+    assert report.sent + report.released == 30
+    counted = statuses(reminders)
+    assert counted.count((ReminderStatus.SENT, 1)) == report.sent
+    assert counted.count((ReminderStatus.PENDING, 0)) == report.released  # uncounted
+    assert len(smtp_server.recorder.messages) == report.sent
 
 
 @pytest.mark.django_db
@@ -360,7 +469,9 @@ def test_550_mid_batch_ends_failed_while_the_rest_are_sent(celery_worker, counti
     assert "550 5.1.1 No such user" in refused.last_error
     others = [r for r in reminders if r != refused]
     assert statuses(others) == [(ReminderStatus.SENT, 1)] * 6
-    assert counting_smtp.recorder.sessions == 1
+    # Seven reminders over the default four lanes: a connection each, none reopened.
+    assert result["connections"] == 4
+    assert counting_smtp.recorder.sessions == 4
     assert tally(counting_smtp.recorder.messages, [r.email for r in others]).line == (
         "sent=6 lost=0 duplicates=0"
     )
@@ -416,7 +527,8 @@ def test_send_now_on_many_goes_out_in_batches(celery_worker, counting_smtp, sett
     results = wait_until(lambda: len(batch_results()) == 3 and batch_results())
     assert len(change.changed) == 25
     assert sorted(r["sent"] for r in results) == [5, 10, 10]
-    assert counting_smtp.recorder.sessions == 3
+    assert [r["connections"] for r in results] == [4, 4, 4]
+    assert counting_smtp.recorder.sessions == 12
     assert tally(counting_smtp.recorder.messages, [r.email for r in reminders]).line == (
         "sent=25 lost=0 duplicates=0"
     )
@@ -486,7 +598,11 @@ def test_sigkill_mid_batch_loses_nothing(worker_process, smtp_server, settings) 
     settings.REMINDERS_LEASE = 8
     settings.REMINDERS_ENQUEUE_GRACE = 4
     settings.REMINDERS_MAX_RETRIES = 5
-    short = {"REMINDERS_BATCH_SIZE": "50", "REMINDERS_BATCH_DEADLINE": "2"}
+    short = {
+        "REMINDERS_BATCH_SIZE": "50",
+        "REMINDERS_BATCH_DEADLINE": "2",
+        "REMINDERS_BATCH_CONNECTIONS": "4",
+    }
     slow_data(smtp_server, 0.01)
     reminders = backlog(300)
     emails = [r.email for r in reminders]
@@ -512,7 +628,8 @@ def test_sigkill_mid_batch_loses_nothing(worker_process, smtp_server, settings) 
     print(result.report(), f"in_flight_at_kill={in_flight} sent_before_kill={sent_before}")
     assert in_flight > 2, "the kill came in the middle of a batch"
     assert (result.sent, result.lost) == (300, 0)
-    # At most one accepted-but-unrecorded email per pool process (concurrency 2).
-    assert result.duplicates <= 2
+    # At most one accepted-but-unrecorded email per connection: 2 pool processes, each
+    # sending a batch over 4 connections.
+    assert result.duplicates <= 2 * 4
     lost_claims = Reminder.objects.filter(last_error__contains="worker sending it was lost")
     assert lost_claims.exists()

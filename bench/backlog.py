@@ -3,14 +3,18 @@
 1. Backlog: 5,000 due reminders that nothing has published yet (written in bulk, as
    after an outage or an import), handed over by one ``dispatch_due`` through RabbitMQ
    to a prefork worker (concurrency 2) on MariaDB, delivered into the SMTP sink: emails
-   per second from the ``dispatch_due`` publish to the last email at the sink.
+   per second from the ``dispatch_due`` publish to the last email at the sink. Each
+   batch goes over ``REMINDERS_BATCH_CONNECTIONS`` SMTP connections (the default, 4).
 2. Beside it, in the same invocation, on the same MariaDB server and the same sink:
    django-post-office's ``send_queued_mail --processes 2`` on 5,000 queued emails of the
    same size (text and HTML), from the command's start to the last email. The benchmark
    installs django-post-office (pinned below) into a throwaway virtualenv under
    ``BENCH_VAR_DIR`` (``var/bench``, never committed) and runs it from a throwaway
    project there, on its own database beside Lightblog's.
-3. Single-reminder latency: one welcome-sized reminder due now, created in a transaction
+3. The same rounds again with ``REMINDERS_BATCH_CONNECTIONS=1`` (one email in flight
+   per pool process, the strictest duplicate window), beside post-office rounds of
+   their own: reported, not the target's figure.
+4. Single-reminder latency: one welcome-sized reminder due now, created in a transaction
    (the after-commit publish of ``remind``), from the commit to its arrival at the sink;
    ``LATENCY_SAMPLES`` of them one after another, on the same worker.
 
@@ -377,24 +381,40 @@ def run(n: int = N, rounds: int = ROUNDS, samples: int = LATENCY_SAMPLES) -> lis
     clean()
     harness.purge(url)
     app = harness.celery_client(url)
-    ours, theirs = [], []
-    with harness.smtp_sink() as sink, harness.worker(broker_url=url, sink=sink) as worker:
-        latencies = single_latency(sink, 5)  # warm: imports, connections, pool processes
+    connections = settings.REMINDERS_BATCH_CONNECTIONS
+
+    def rounds_against_post_office(sink, worker, label: str) -> tuple[list, list]:
+        ours, theirs = [], []
         for r in range(rounds):
             emails = [f"po{r}-{i}@example.com" for i in range(n)]
             post_office.queue(emails, message)
             theirs.append(post_office.send(sink, emails))
             print(f"round {r + 1}: post-office {theirs[-1]['per_s']:.0f}/s", flush=True)
             clean()
-            ours.append(lightblog_backlog(app, sink, n, prefix=f"lb{r}-", worker_pid=worker.pid))
-            print(f"round {r + 1}: lightblog {ours[-1]['per_s']:.0f}/s", flush=True)
+            ours.append(
+                lightblog_backlog(app, sink, n, prefix=f"{label}{r}-", worker_pid=worker.pid)
+            )
+            print(f"round {r + 1}: {label} {ours[-1]['per_s']:.0f}/s", flush=True)
             clean()
-        latencies = single_latency(sink, samples)
-        clean()
+        return ours, theirs
+
+    with harness.smtp_sink() as sink:
+        with harness.worker(broker_url=url, sink=sink) as worker:
+            latencies = single_latency(sink, 5)  # warm: imports, connections, pool processes
+            ours, theirs = rounds_against_post_office(sink, worker, "lightblog")
+            latencies = single_latency(sink, samples)
+            clean()
+        # The strictest setting (one connection per batch: one email in flight per pool
+        # process), against post-office rounds of its own.
+        with harness.worker(broker_url=url, sink=sink, REMINDERS_BATCH_CONNECTIONS="1") as worker:
+            single_latency(sink, 5)
+            strict, theirs_strict = rounds_against_post_office(sink, worker, "one-connection")
 
     our_rate = statistics.median(r["per_s"] for r in ours)
     their_rate = statistics.median(r["per_s"] for r in theirs)
     ratio = our_rate / their_rate
+    strict_rate = statistics.median(r["per_s"] for r in strict)
+    strict_ratio = strict_rate / statistics.median(r["per_s"] for r in theirs_strict)
     p50 = harness.percentile(latencies, 50)
     p95 = harness.percentile(latencies, 95)
     batch_size = getattr(settings, "REMINDERS_BATCH_SIZE", None)
@@ -414,25 +434,39 @@ def run(n: int = N, rounds: int = ROUNDS, samples: int = LATENCY_SAMPLES) -> lis
         ]
 
     rows = []
+    post_office_name = f"post-office {POST_OFFICE.split('==')[1]}"
     for r in range(rounds):
-        rows.append(row(f"post-office {POST_OFFICE.split('==')[1]}", r, theirs[r]))
-        rows.append(row("Lightblog", r, ours[r]))
+        rows.append(row(post_office_name, r, theirs[r]))
+        rows.append(row(f"Lightblog, {connections} connections a batch", r, ours[r]))
+    for r in range(rounds):
+        rows.append(row(post_office_name, r, theirs_strict[r]))
+        rows.append(row("Lightblog, 1 connection a batch", r, strict[r]))
     problems = [
         f"{name} round {r + 1}: lost={res['lost']} duplicates={res['duplicates']}"
-        for name, results in (("Lightblog", ours), ("post-office", theirs))
+        for name, results in (
+            ("Lightblog", ours),
+            ("Lightblog, 1 connection", strict),
+            ("post-office", theirs + theirs_strict),
+        )
         for r, res in enumerate(results)
         if res["lost"] or res["duplicates"]
     ]
     notes = [
         f"Lightblog: dispatch_due published once through RabbitMQ; worker prefork, "
-        f"concurrency 2, REMINDERS_BATCH_SIZE={batch_size}; each email rendered from the "
-        "reminder's templates at send time and marked sent right after the server accepted it.",
+        f"concurrency 2, REMINDERS_BATCH_SIZE={batch_size}, REMINDERS_BATCH_CONNECTIONS="
+        f"{connections} (each batch over that many SMTP connections at once, each sending "
+        "its next email only after the last one's sent UPDATE returned); each email rendered "
+        "from the reminder's templates at send time.",
+        f"With REMINDERS_BATCH_CONNECTIONS=1 (one email in flight per pool process), a worker "
+        f"of its own, against post-office rounds of its own: median {strict_rate:.0f}/s, "
+        f"ratio {strict_ratio:.2f}.",
         f"post-office: `manage.py send_queued_mail --processes 2` with its defaults (batches of "
         f"100, 5 threads a process, a Log row per email), installed in {post_office.venv.name}; "
         "its emails are stored pre-rendered (the same text and HTML bytes).",
         "CPU per email: the sender's (the worker's process tree / the post-office command and "
         "its pool) and MariaDB's, over the same window. Lightblog commits one UPDATE per "
-        "accepted email (the duplicate window of one email); post-office one per 50 at the end.",
+        "accepted email (the duplicate window of one email a connection); post-office one per 50 "
+        "at the end.",
         "Both from the trigger (dispatch_due's publish / the command's start, Python start-up "
         "included) to the last email at the sink; 'first→last/s' leaves out the start.",
         f"Single reminder: {samples} reminders due now, one after another, each from its "
@@ -447,6 +481,12 @@ def run(n: int = N, rounds: int = ROUNDS, samples: int = LATENCY_SAMPLES) -> lis
         "single_p95_s": p95,
         "rounds": {"lightblog": ours, "post_office": theirs},
         "batch_size": batch_size,
+        "batch_connections": connections,
+        "one_connection": {
+            "lightblog_per_s": strict_rate,
+            "ratio": strict_ratio,
+            "rounds": {"lightblog": strict, "post_office": theirs_strict},
+        },
     }
     return [
         harness.Result(

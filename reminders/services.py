@@ -882,7 +882,9 @@ class DigestInterrupted(Exception):
 @dataclass(frozen=True)
 class DigestReport:
     week: str
-    status: str  # "sent", "empty" (no posts), "already_sent"
+    # "sent", "empty" (no posts), "already_sent", "unknown" (no run for that week), or
+    # "continued": past REMINDERS_DIGEST_DEADLINE, the rest is for the next task.
+    status: str
     posts: int
     sent: int
 
@@ -896,21 +898,31 @@ def digest_week(now: datetime) -> date:
     return today - timedelta(days=today.weekday())
 
 
-def digest_send(*, now: datetime | None = None) -> DigestReport:
+def digest_send(*, now: datetime | None = None, week: date | None = None) -> DigestReport:
     """Email the posts published since the last digest to every user who opted in.
 
     One ``DigestRun`` per week: a second run in the same week finds it finished and
     sends nothing; a run interrupted by the SMTP server resumes after the last
-    recipient sent. Recipients are read ``REMINDERS_DIGEST_CHUNK`` at a time in
-    primary-key order and each chunk goes over one SMTP connection, so memory stays
-    flat whatever the number of users. Before a chunk is sent its end is recorded
-    with a compare-and-set UPDATE: two runs at once never send the same chunk, and
-    a worker killed mid-chunk leaves the rest of that chunk unsent (never sent twice).
+    recipient sent. A run that has sent for ``REMINDERS_DIGEST_DEADLINE`` seconds
+    stops after its current chunk and reports ``continued``: the task queues its own
+    continuation with ``week``, which resumes that week's run wherever the calendar
+    has got to, so no digest outlives the task time limit whatever the number of users.
+    Recipients are read ``REMINDERS_DIGEST_CHUNK`` at a time in primary-key order and
+    each chunk goes over one SMTP connection, so memory stays flat whatever the number
+    of users. Before a chunk is sent its end is recorded with a compare-and-set UPDATE:
+    two runs at once never send the same chunk, and a worker killed mid-chunk leaves
+    the rest of that chunk unsent (never sent twice).
     """
     from blog.models import Post
 
     now = now or timezone.now()
-    run = _digest_run(now)
+    if week is None:
+        run = _digest_run(now)
+    else:
+        run = DigestRun.objects.filter(week=week).first()
+        if run is None:
+            logger.warning("digest: no digest of the week of %s to continue", week)
+            return DigestReport(week.isoformat(), "unknown", 0, 0)
     week = run.week.isoformat()
     if run.finished_at is not None:
         logger.info("digest: the week of %s was already sent; nothing to do", week)
@@ -929,11 +941,16 @@ def digest_send(*, now: datetime | None = None) -> DigestReport:
     DigestRun.objects.filter(pk=run.pk).update(posts=len(posts))
 
     sent = 0
+    deadline = time.monotonic() + settings.REMINDERS_DIGEST_DEADLINE
     while True:
         cursor, chunk = _digest_claim_chunk(run)
         if not chunk:
             break
         sent += _digest_send_chunk(run, posts, cursor, chunk)
+        # Checked after a chunk, so every task makes progress; a short chunk was the last.
+        if time.monotonic() > deadline and len(chunk) == settings.REMINDERS_DIGEST_CHUNK:
+            logger.info("digest: week of %s: %d sent by this task; continuing", week, sent)
+            return DigestReport(week, "continued", len(posts), sent)
     DigestRun.objects.filter(pk=run.pk).update(finished_at=timezone.now())
     logger.info("digest: week of %s sent to %d users (%d posts)", week, sent, len(posts))
     return DigestReport(week, "sent", len(posts), sent)

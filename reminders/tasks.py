@@ -5,6 +5,7 @@ worker that dies mid-task has its message delivered again.
 """
 
 import logging
+from datetime import date
 
 from celery import shared_task
 from django.conf import settings
@@ -67,13 +68,18 @@ def multiply(x: int, y: int) -> int:
 
 
 @shared_task(bind=True, max_retries=None)
-def digest(self) -> dict[str, str | int]:
+def digest(self, week: str | None = None) -> dict[str, str | int]:
     """The weekly digest (beat: Sundays 10:00). Running it twice in a week sends nothing
-    new; an SMTP outage mid-run retries and resumes after the last recipient."""
+    new; an SMTP outage mid-run retries and resumes after the last recipient. A run
+    longer than ``REMINDERS_DIGEST_DEADLINE`` hands the rest of the ``week`` (an ISO
+    date) to a new task, well before the task's time limit."""
     try:
-        return services.digest_send().as_dict()
+        report = services.digest_send(week=date.fromisoformat(week) if week else None)
     except services.DigestInterrupted as exc:
         if self.request.retries >= settings.REMINDERS_MAX_RETRIES:
             raise
         delay = services.reminder_retry_delay(self.request.retries + 1)
         raise self.retry(countdown=delay, exc=exc) from exc
+    if report.status == "continued":
+        digest.apply_async(kwargs={"week": report.week})
+    return report.as_dict()

@@ -450,6 +450,9 @@ REMINDERS_BATCH_CONNECTIONS = env.int("REMINDERS_BATCH_CONNECTIONS", default=4)
 REMINDERS_BATCH_DEADLINE = env.int("REMINDERS_BATCH_DEADLINE", default=60)
 # Digest recipients loaded and sent per SMTP connection.
 REMINDERS_DIGEST_CHUNK = env.int("REMINDERS_DIGEST_CHUNK", default=200)
+# Seconds one digest task sends before it hands the rest of the week's digest to a new
+# task (checked after each chunk). Keep it well below CELERY_TASK_SOFT_TIME_LIMIT.
+REMINDERS_DIGEST_DEADLINE = env.int("REMINDERS_DIGEST_DEADLINE", default=180)
 # The site's public address: links in emails (the digest) are absolute.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # The queue of the email tasks; name another (e.g. "email") and start a worker with

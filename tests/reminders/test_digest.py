@@ -1,8 +1,9 @@
 """The weekly digest: its contents, the empty week, the second run, chunks over one
-SMTP connection each, and resuming after the SMTP server went away."""
+SMTP connection each, resuming after the SMTP server went away, and a long run handed
+from task to task before the time limit."""
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
@@ -12,6 +13,8 @@ from reminders.models import DigestRun
 from reminders.services import DigestInterrupted, digest_send, digest_week
 from reminders.tasks import digest
 from tests.factories import PostFactory, UserFactory
+
+from .conftest import wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -163,3 +166,65 @@ def test_digest_task_through_the_worker(celery_worker, smtp_server) -> None:
     row = TaskResult.objects.get(task_id=first.id)
     assert row.status == "SUCCESS"
     assert json.loads(row.result)["posts"] == 1
+
+
+def test_a_run_past_its_deadline_hands_the_rest_of_the_week_on(smtp_server, settings) -> None:
+    settings.REMINDERS_DIGEST_CHUNK = 2
+    settings.REMINDERS_DIGEST_DEADLINE = 0  # past after the first chunk of each run
+    users = readers(5)
+    PostFactory()
+
+    first = digest_send()
+    week = DigestRun.objects.get().week
+    second = digest_send(week=week)
+    third = digest_send(week=week)
+
+    assert [(r.status, r.sent) for r in (first, second, third)] == [
+        ("continued", 2),
+        ("continued", 2),
+        ("sent", 1),
+    ]
+    received = [m["To"] for m in smtp_server.recorder.messages]
+    assert sorted(received) == sorted(u.email for u in users)  # each exactly once
+    run = DigestRun.objects.get()
+    assert (run.recipients, run.finished_at is not None) == (5, True)
+    assert digest_send(week=week).status == "already_sent"
+
+
+def test_continuing_a_week_without_a_run_sends_nothing(smtp_server) -> None:
+    readers(2)
+    PostFactory()
+
+    report = digest_send(week=date(2026, 1, 5))
+
+    assert (report.status, report.sent) == ("unknown", 0)
+    assert smtp_server.recorder.messages == []
+    assert not DigestRun.objects.exists()
+
+
+@pytest.mark.worker
+def test_long_digest_continues_in_new_tasks_through_the_worker(
+    celery_worker, smtp_server, settings
+) -> None:
+    settings.REMINDERS_DIGEST_CHUNK = 2
+    settings.REMINDERS_DIGEST_DEADLINE = 0
+    users = readers(5)
+    PostFactory()
+
+    digest.delay()
+    wait_until(lambda: DigestRun.objects.filter(finished_at__isnull=False).exists())
+
+    def digest_results() -> list[dict]:
+        rows = TaskResult.objects.filter(task_name="reminders.tasks.digest", status="SUCCESS")
+        return [json.loads(row.result) for row in rows]
+
+    results = wait_until(lambda: len(digest_results()) == 3 and digest_results())
+    assert sorted((r["status"], r["sent"]) for r in results) == [
+        ("continued", 2),
+        ("continued", 2),
+        ("sent", 1),
+    ]
+    week = DigestRun.objects.get().week.isoformat()
+    assert {r["week"] for r in results} == {week}
+    received = [m["To"] for m in smtp_server.recorder.messages]
+    assert sorted(received) == sorted(u.email for u in users)  # each exactly once

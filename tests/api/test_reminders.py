@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from reminders.models import Reminder, ReminderStatus
-from tests.reminders.conftest import wait_until
+from tests.polling import wait_until
 from tests.reminders.factories import ReminderFactory
 
 from .conftest import client_for

@@ -23,8 +23,7 @@ from __future__ import annotations
 
 import re
 import shutil
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
@@ -287,18 +286,6 @@ def log_in(page: Page, login: str, password: str) -> None:
 
 def log_out_button(page: Page) -> Locator:
     return page.get_by_role("navigation", name="Site").get_by_role("button", name="Log out")
-
-
-def wait_until(condition: Callable[[], Any], timeout: float = 30.0, what: str = "") -> Any:
-    """Poll ``condition`` (a database read, say) until it is truthy; return its value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}")
-        time.sleep(0.1)
 
 
 def worker_is_quiet(worker: Any) -> bool:

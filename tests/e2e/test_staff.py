@@ -17,8 +17,9 @@ from playwright.sync_api import Page, expect
 
 from blog.services import user_onboard
 from reminders.models import DEFAULT_SUBJECT, Reminder, ReminderStatus
-from tests.e2e.conftest import PageChecker, wait_until, worker_is_quiet
+from tests.e2e.conftest import PageChecker, worker_is_quiet
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -69,7 +70,7 @@ def welcome_emails(smtp_server, email: str) -> list:
 def wait_for_status(reminder: Reminder, status: str) -> None:
     wait_until(
         lambda: Reminder.objects.filter(pk=reminder.pk, status=status).exists(),
-        what=f"reminder {reminder.email} to be {status}",
+        message=f"reminder {reminder.email} to be {status}",
     )
 
 
@@ -124,7 +125,7 @@ def test_staff_reschedules_and_sends_now_and_the_email_arrives_once(
     )
     wait_for_status(reminder, ReminderStatus.SENT)
     wait_until(
-        lambda: worker_is_quiet(celery_worker), what="the worker to have nothing left to run"
+        lambda: worker_is_quiet(celery_worker), message="the worker to have nothing left to run"
     )
     assert len(welcome_emails(smtp_server, "newcomer@example.com")) == 1
 
@@ -174,7 +175,7 @@ def test_a_refused_reminder_shows_its_error_and_send_again_delivers_it(
     expect(page.locator(".messagelist")).to_contain_text("1 reminder queued to send again")
     wait_for_status(reminder, ReminderStatus.SENT)
     wait_until(
-        lambda: worker_is_quiet(celery_worker), what="the worker to have nothing left to run"
+        lambda: worker_is_quiet(celery_worker), message="the worker to have nothing left to run"
     )
     assert len(welcome_emails(smtp_server, "bounced@example.com")) == 1
     page.goto(f"{REMINDERS}?q=bounced@")

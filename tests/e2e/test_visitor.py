@@ -13,8 +13,9 @@ from playwright.sync_api import Page, expect
 
 from blog.models import User
 from reminders.models import DEFAULT_SUBJECT, Reminder, ReminderStatus
-from tests.e2e.conftest import PageChecker, log_in, log_out_button, wait_until, worker_is_quiet
+from tests.e2e.conftest import PageChecker, log_in, log_out_button, worker_is_quiet
 from tests.factories import CommentFactory, PostFactory, TagFactory
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -85,9 +86,9 @@ def test_visitor_reads_registers_gets_one_welcome_email_and_comments(
     reminder = Reminder.objects.get(user=user)
     wait_until(
         lambda: Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.SENT).exists(),
-        what="the welcome reminder to be sent",
+        message="the welcome reminder to be sent",
     )
-    wait_until(lambda: worker_is_quiet(celery_worker), what="the worker to have nothing left")
+    wait_until(lambda: worker_is_quiet(celery_worker), message="the worker to have nothing left")
     welcome = [m for m in smtp_server.recorder.to(EMAIL) if m["Subject"] == DEFAULT_SUBJECT]
     assert len(welcome) == 1, [m["Subject"] for m in smtp_server.recorder.to(EMAIL)]
     assert USERNAME in welcome[0].get_body(("plain",)).get_content()

@@ -15,12 +15,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+
+from tests.polling import wait_until
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 PR_SET_PDEATHSIG = 1
@@ -31,28 +32,6 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-def wait_until(
-    condition: Callable[[], object],
-    *,
-    timeout: float,
-    interval: float = 0.2,
-    message: str = "condition",
-) -> object:
-    """Poll ``condition`` until it returns something truthy; raise TimeoutError after ``timeout``.
-
-    The deadline is a generous bound on a broken run, not a tuned sleep: a passing
-    run returns as soon as the condition holds.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{message} not reached within {timeout:.0f} s")
-        time.sleep(interval)
 
 
 class ManagedProcess:

@@ -12,9 +12,9 @@ import pytest
 from django_celery_results.models import TaskResult
 
 from reminders.tasks import multiply
-from tests.faults.processes import wait_until
 from tests.faults.proxy import TCPProxy
 from tests.faults.tally import tally
+from tests.polling import wait_until
 
 
 @pytest.fixture

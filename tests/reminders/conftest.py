@@ -4,8 +4,7 @@ SMTP server that counts its connections, and Celery workers as real subprocesses
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -26,17 +25,6 @@ def fast_pipeline(settings) -> None:
     settings.REMINDERS_MAX_RETRIES = 5
     settings.REMINDERS_LEASE = 600
     settings.REMINDERS_ENQUEUE_GRACE = 600
-
-
-def wait_until(condition: Callable[[], object], timeout: float = 30.0, step: float = 0.05):
-    """Poll ``condition`` until it returns something truthy; fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(step)
-    pytest.fail(f"condition not met within {timeout} s: {condition}")
 
 
 def _reset_connection_pools() -> None:

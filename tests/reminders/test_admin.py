@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reminders.models import Reminder, ReminderStatus
+from tests.polling import wait_until
 
-from .conftest import wait_until
 from .factories import ReminderFactory
 
 pytestmark = pytest.mark.django_db

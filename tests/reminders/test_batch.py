@@ -31,8 +31,9 @@ from reminders.services import (
 )
 from reminders.tasks import dispatch_due
 from tests.faults.tally import tally
+from tests.polling import wait_until
 
-from .conftest import slow_data, wait_until
+from .conftest import slow_data
 from .factories import ReminderFactory
 
 

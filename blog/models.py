@@ -60,8 +60,13 @@ class PostQuerySet(models.QuerySet):
 
     def for_listing(self) -> "PostQuerySet":
         """What a list of posts renders, in a fixed number of queries whatever its length:
-        the author joined, the tags prefetched (one query) and the comments counted in a
-        subquery (no GROUP BY over the posts' columns), newest first."""
+        the authors and the tags prefetched (one query each) and the comments counted in
+        a subquery (no GROUP BY over the posts' columns), newest first.
+
+        The authors are not joined: with a few authors MariaDB then reads the posts
+        through the author index, sorts them all and counts every post's comments before
+        keeping ten (50 ms at 10,000 posts); alone, the posts are read backwards along
+        the publish_date index and only the page's ten counted (0.3 ms)."""
         comments = (
             Comment.objects.filter(post=models.OuterRef("pk"))
             .order_by()
@@ -70,8 +75,7 @@ class PostQuerySet(models.QuerySet):
             .values("n")
         )
         return (
-            self.select_related("author")
-            .prefetch_related("tags")
+            self.prefetch_related("author", "tags")
             .annotate(comment_count=Coalesce(models.Subquery(comments), 0))
             .order_by("-publish_date", "-id")
         )

@@ -117,7 +117,7 @@ def test_off_when_the_setting_is_zero(client, settings, django_assert_num_querie
     PostFactory(publish_date=timezone.now() - timedelta(minutes=1))
     client.get("/")
 
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         client.get("/")
 
 
@@ -128,11 +128,11 @@ def test_signed_in_readers_get_the_sidebar_from_the_cache_until_a_tag_changes(
     client.force_login(UserFactory())
     client.get("/")
     settings.BLOG_PAGE_CACHE_SECONDS = 0
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         client.get("/")
     settings.BLOG_PAGE_CACHE_SECONDS = 60
 
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         client.get("/")
     with django_capture_on_commit_callbacks(execute=True):
         post_update(post=post, tags=["New tag"])

@@ -109,11 +109,11 @@ def make_posts(count: int, tags_each: int, comments_each: int) -> None:
 
 
 class TestQueryCounts:
-    """The home page's queries do not grow with posts, tags or comments: the author is
-    joined, tags prefetched in one query and comments counted in SQL (no N+1)."""
+    """The home page's queries do not grow with posts, tags or comments: authors and
+    tags prefetched in one query each and comments counted in SQL (no N+1)."""
 
-    # count, page of posts, their tags, recent posts, top tags
-    ANONYMOUS_QUERIES = 5
+    # count, page of posts, their authors, their tags, recent posts, top tags
+    ANONYMOUS_QUERIES = 6
     # + session, user, the user's permissions and their groups' permissions
     SIGNED_IN_QUERIES = ANONYMOUS_QUERIES + 4
 

@@ -94,7 +94,7 @@ class ReminderAdmin(admin.ModelAdmin):
     # --------------------------------------------------------------------------
     @admin.action(description=_("Send now"), permissions=["change"])
     def send_now(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
-        # Many at once go out in batches (one claim, one SMTP connection per batch).
+        # Many at once go out in batches (one claim per batch, sent over a few connections).
         self._report(request, reminders_send_now(reminders=queryset), _("queued to send now"))
 
     @admin.action(description=_("Cancel"), permissions=["change"])

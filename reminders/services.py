@@ -147,7 +147,7 @@ def reminders_send_now(*, reminders: Iterable[Reminder]) -> BulkChange:
 
     One UPDATE reschedules them all, and after the commit they are published in
     ``remind_batch`` messages of ``REMINDERS_BATCH_SIZE`` (a lone one in ``remind``):
-    a thousand reminders cost ten messages and ten SMTP connections, not a thousand.
+    a thousand reminders cost ten messages and forty SMTP connections, not a thousand.
     """
     return _send_many(
         reminders, (*RESCHEDULABLE, ReminderStatus.CANCELLED), "sent now (use send again)"
@@ -349,7 +349,7 @@ def reminders_dispatch_due() -> DispatchReport:
        those whose message should have run ``REMINDERS_ENQUEUE_GRACE`` ago, are
        published (at most ``REMINDERS_DISPATCH_BATCH`` per run). Those already due
        go in ``remind_batch`` messages of ``REMINDERS_BATCH_SIZE`` (a backlog: one
-       claim, one SMTP connection per batch); a lone one, or one due later within
+       claim per batch, a few SMTP connections); a lone one, or one due later within
        the horizon, in a ``remind`` message (with ``eta`` for the later ones).
 
     Publishing twice is harmless: only one message can claim the reminder.

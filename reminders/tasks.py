@@ -34,8 +34,9 @@ def remind(self, reminder_id: str) -> dict[str, str]:
 
 @shared_task
 def remind_batch(reminder_ids: list[str]) -> dict:
-    """Send a backlog's batch: claim with one UPDATE, one SMTP connection, each reminder
-    marked as the server answers; see ``reminders_deliver_batch``. Safe to run twice:
+    """Send a backlog's batch: claim with one UPDATE, send over
+    ``REMINDERS_BATCH_CONNECTIONS`` SMTP connections, each reminder marked as the
+    server answers; see ``reminders_deliver_batch``. Safe to run twice:
     a second run finds nothing left to claim. Retries are published by the service
     for the reminders that need one, never for the whole batch."""
     return services.reminders_deliver_batch(reminder_ids=reminder_ids).as_dict()

@@ -438,8 +438,8 @@ REMINDERS_PUBLISH_RETRY_INTERVAL = env.float("REMINDERS_PUBLISH_RETRY_INTERVAL",
 # at once. Due ones go REMINDERS_BATCH_SIZE to a message, so this is cheap.
 REMINDERS_DISPATCH_BATCH = env.int("REMINDERS_DISPATCH_BATCH", default=5000)
 # A backlog (dispatch_due, "send now" on many) is sent in batches of this many: one
-# claim UPDATE and one SMTP connection per batch, each reminder marked sent as soon as
-# the server accepts it. A lone reminder due now still goes at once through remind.
+# claim UPDATE per batch, each reminder marked sent as soon as the server accepts it.
+# A lone reminder due now still goes at once through remind.
 REMINDERS_BATCH_SIZE = env.int("REMINDERS_BATCH_SIZE", default=100)
 # SMTP connections a batch is sent over at once, each in a thread with its own database
 # connection, each sending nothing until its last email is recorded: a worker killed

@@ -12,10 +12,12 @@ import re
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
+
+from reminders import services as reminder_services
 
 from .models import TAG_TITLE_MAX_LENGTH, Comment, Post, Tag, User
 from .permissions import DEFAULT_GROUP, POSTER_GROUP, ROLE_PERMISSIONS
@@ -148,7 +150,6 @@ def roles_ensure() -> None:
     a test database is flushed) so they come back if deleted, and a permission added to
     a role later reaches existing databases. Permissions given by hand are kept.
     """
-    from django.contrib.auth.models import Permission
 
     for name, perms in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=name)
@@ -165,10 +166,7 @@ def user_onboard(*, user: User) -> None:
     """What registering does besides saving the user: join the ``default`` role and
     get the welcome reminder, in the caller's transaction, so both exist or neither."""
     user.groups.add(Group.objects.get(name=DEFAULT_GROUP))
-    # Imported here: the reminders app depends on blog's User, not the other way round.
-    from reminders.services import welcome_reminder_create
-
-    welcome_reminder_create(user)
+    reminder_services.welcome_reminder_create(user)
 
 
 @transaction.atomic

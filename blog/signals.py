@@ -3,6 +3,7 @@
 from django.db import DEFAULT_DB_ALIAS, transaction
 
 from .cache import content_changed
+from .services import roles_ensure
 
 
 def blog_content_changed(sender, **kwargs) -> None:
@@ -21,6 +22,4 @@ def ensure_roles_after_migrate(sender, using=DEFAULT_DB_ALIAS, apps=None, **kwar
             apps.get_model("blog", "Post")
         except LookupError:
             return
-    from .services import roles_ensure
-
     roles_ensure()

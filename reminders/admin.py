@@ -78,13 +78,16 @@ class ReminderAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Reminder, form, change: bool) -> None:
         if not change:
             created = reminder_create(**{name: form.cleaned_data[name] for name in CONTENT_FIELDS})
-            obj.__dict__.update(created.__dict__)
+            obj.pk = created.pk  # the admin logs and redirects with obj
+            obj.refresh_from_db()
             return
         changed = [name for name in Reminder.SCHEDULE_FIELDS if name in form.changed_data]
         try:
             if changed:
+                # The service brings obj up to date with what it saved.
                 reminder_update(reminder=obj, **{name: form.cleaned_data[name] for name in changed})
             if "user" in form.changed_data:
+                obj.user = form.cleaned_data["user"]
                 obj.save(update_fields=["user", "updated"])
         except ValidationError as error:
             # The reminder changed state since the form was opened (a worker claimed it).

@@ -1,6 +1,6 @@
 """A reminder is an email to send at a date, with its delivery state.
 
-The state machine (transitions live in ``reminders/services.py``)::
+The state machine (transitions live in ``reminders/services/``)::
 
     pending --claim--> sending --SMTP accepted--> sent
        ^                  |  \\--temporary failure--> pending (retry later)
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -26,6 +25,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from .mail.messages import message_id_domain
 
 DEFAULT_SUBJECT = "Welcome!"
 SUBJECT_MAX_LENGTH = 200
@@ -64,6 +65,19 @@ class ReminderQuerySet(models.QuerySet):
     def stale_claims(self, now: datetime, lease: timedelta) -> ReminderQuerySet:
         """Claims older than the lease: their worker died or lost its database."""
         return self.filter(status=ReminderStatus.SENDING, claimed_at__lt=now - lease)
+
+    def end_claim(self, status: ReminderStatus, **fields) -> int:
+        """Move these reminders out of ``sending`` (or keep them out of it) to ``status``.
+
+        Every transition that ends a claim goes through here, so the claim is always
+        released with it: no reminder is left holding a ``claimed_at`` or a token.
+        """
+        return self.update(
+            status=status,
+            claimed_at=None,
+            claim_token=None,
+            **{"updated": timezone.now(), **fields},
+        )
 
 
 class Reminder(models.Model):
@@ -143,9 +157,15 @@ class Reminder(models.Model):
     def __str__(self) -> str:
         return f"{self.subject} to {self.email} at {self.date:%Y-%m-%d %H:%M}"
 
+    # What date, email, subject and text were when last read or saved; None forces
+    # the next save() to count as a change of schedule (see reschedule()).
+    _saved_schedule: tuple | None = None
+
     def save(self, *args, **kwargs) -> None:
-        saved = getattr(self, "_saved_schedule", None)
-        self.schedule_changed = self._state.adding or saved != self._schedule_values()
+        # Read by the post_save receiver: schedule delivery only when the reminder is
+        # new, or what it sends or when changed.
+        unchanged = self._saved_schedule == self._schedule_values()
+        self.schedule_changed = self._state.adding or not unchanged
         if self.schedule_changed or self.next_attempt_at is None:
             # A new date is the next attempt; a pending retry's delay no longer applies.
             self.next_attempt_at = self.date
@@ -155,17 +175,29 @@ class Reminder(models.Model):
         super().save(*args, **kwargs)
         self._saved_schedule = self._schedule_values()
 
+    def reschedule(self) -> None:
+        """Make the reminder pending again with a fresh attempt count; the next save()
+        schedules it even if its date, email, subject and text are as they were (a
+        failed reminder edited back to its old values must still go out)."""
+        self.status = ReminderStatus.PENDING
+        self.attempts = 0
+        self.last_error = ""
+        self.claimed_at = self.claim_token = self.enqueued_at = None
+        self._saved_schedule = None
+
     def clean(self) -> None:
         if self.date is not None and timezone.is_naive(self.date):
             raise ValidationError({"date": _("Give a date with a time zone.")})
 
-    # Change tracking: the post_save receiver schedules delivery only when the
-    # reminder is new or what it sends, or when, changed.
     @classmethod
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
         instance._saved_schedule = instance._schedule_values()
         return instance
+
+    def refresh_from_db(self, *args, **kwargs) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        self._saved_schedule = self._schedule_values()
 
     def _schedule_values(self) -> tuple:
         return tuple(self.__dict__.get(name) for name in self.SCHEDULE_FIELDS)
@@ -174,7 +206,7 @@ class Reminder(models.Model):
     def message_id(self) -> str:
         """The email's Message-ID: the same for every attempt at one date, so a
         duplicate after a lost worker is recognisable; new after a reschedule."""
-        domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+        domain = message_id_domain(settings.DEFAULT_FROM_EMAIL)
         return f"<{self.id.hex}.{int(self.date.timestamp())}.reminder@{domain}>"
 
 

@@ -1,11 +1,7 @@
 """Signal receivers: they schedule work after commit and hold no logic of their own."""
 
-from functools import partial
-
-from django.db import transaction
-
 from .models import Reminder, ReminderStatus
-from .services import reminder_enqueue
+from .services.publishing import enqueue_on_commit
 
 
 def reminder_saved(sender, instance: Reminder, created: bool, raw: bool = False, **kwargs) -> None:
@@ -13,16 +9,5 @@ def reminder_saved(sender, instance: Reminder, created: bool, raw: bool = False,
     subject or text changed, once the transaction commits (never on a rollback)."""
     if raw:  # loaddata
         return
-    if instance.status != ReminderStatus.PENDING:
-        return
-    if not (created or getattr(instance, "schedule_changed", False)):
-        return
-    # robust: a failure here is logged, never raised into the request that committed.
-    transaction.on_commit(
-        partial(
-            reminder_enqueue,
-            reminder_id=instance.pk,
-            next_attempt_at=instance.next_attempt_at,
-        ),
-        robust=True,
-    )
+    if instance.status == ReminderStatus.PENDING and (created or instance.schedule_changed):
+        enqueue_on_commit([instance.pk], at=instance.next_attempt_at)

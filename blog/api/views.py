@@ -3,7 +3,7 @@ call ``blog.services``, and ``blog.permissions`` decides who may write."""
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from blog.models import Comment, Post, Tag
 from blog.permissions import can_edit_post
+from blog.selectors import tags_with_post_counts
 from blog.services import comment_create, post_create, post_delete, post_update
 from config.api import error_responses
 
@@ -151,6 +152,5 @@ class TagViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     permission_classes = [AllowAny]
 
     def get_queryset(self) -> QuerySet[Tag]:
-        published = Q(posts__publish_date__lte=timezone.now())
-        # Ordered here: Meta.ordering does not apply to a GROUP BY query.
-        return Tag.objects.annotate(post_count=Count("posts", filter=published)).order_by("title")
+        # The counts the sidebar uses, computed for the page's tags only.
+        return tags_with_post_counts(timezone.now()).order_by("title")

@@ -192,7 +192,7 @@ def test_deliver_sends_text_and_html_and_marks_sent(smtp_server, settings) -> No
 
     delivery = reminder_deliver(reminder_id=str(reminder.pk))
 
-    assert delivery.as_result() == {"reminder": str(reminder.pk), "status": "sent"}
+    assert delivery.as_dict() == {"reminder": str(reminder.pk), "status": "sent"}
     [message] = smtp_server.recorder.messages
     assert message["Subject"] == "Hi"
     assert message["From"] == settings.DEFAULT_FROM_EMAIL

@@ -101,6 +101,6 @@ def test_broker_down_at_save_logs_and_keeps_the_reminder(
     reminder.refresh_from_db()
     assert reminder.status == ReminderStatus.PENDING
     assert reminder.enqueued_at is None
-    [record] = [r for r in caplog.records if r.name == "reminders.services"]
+    [record] = [r for r in caplog.records if r.name == "reminders.services.publishing"]
     assert "not queued (broker unreachable)" in record.getMessage()
     assert record.exc_info is not None  # the connection error is in the log

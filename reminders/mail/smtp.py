@@ -11,20 +11,20 @@ dropped, or a 421 "closing") stops the run.
 :func:`smtp_send_each` is a generator: it yields each outcome as soon as the server
 answered, and sends nothing more until the caller asks for the next one. The
 reminders batch marks a reminder sent in that pause, so at most one accepted email
-per connection is ever unrecorded if the process dies (see the README).
+per connection is ever unrecorded if the process dies (docs/reminders.md, "The
+duplicate window").
 """
 
 from __future__ import annotations
 
 import logging
 import smtplib
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from django.conf import settings
-from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMessage, get_connection
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ SMTP_CLOSING = 421
 
 
 @dataclass(frozen=True)
-class Outcome(Generic[Key]):
+class SendOutcome(Generic[Key]):
     """What the server said about one message.
 
     ``accepted``: the server took it. Otherwise ``permanent`` tells a 5xx (do not try
@@ -48,21 +48,6 @@ class Outcome(Generic[Key]):
     permanent: bool = False
     error: str = ""
     connection_lost: bool = False
-
-
-class BatchEmail(EmailMultiAlternatives):
-    """An email with alternatives whose MIME boundary is a random UUID chosen up front.
-
-    Without one, the standard library's generator picks a boundary for each message and
-    compiles a regular expression to check the body for it: about a sixth of the
-    serialising CPU of a small email. No body can contain a UUID drawn at send time.
-    """
-
-    def message(self, *args, **kwargs):
-        message = super().message(*args, **kwargs)
-        if message.is_multipart():
-            message.set_boundary(f"=============={uuid.uuid4().hex}==")
-        return message
 
 
 def smtp_failure(exc: BaseException) -> tuple[bool, str]:
@@ -99,7 +84,7 @@ def _connection_survives(exc: Exception) -> bool:
 
 def smtp_send_each(
     keys: Iterable[Key], build: Callable[[Key], EmailMessage], *, connection=None
-) -> Iterator[Outcome[Key]]:
+) -> Iterator[SendOutcome[Key]]:
     """Send ``build(key)`` for each key, each on its own over one SMTP connection, and
     yield its outcome as soon as the server answered.
 
@@ -116,7 +101,7 @@ def smtp_send_each(
                 message = build(key)
             except Exception as exc:
                 logger.exception("The email of %s could not be built", key)
-                yield Outcome(key, False, error=f"{type(exc).__name__}: {exc}")
+                yield SendOutcome(key, False, error=f"{type(exc).__name__}: {exc}")
                 continue
             try:
                 connection.open()  # once: an open connection returns at once
@@ -128,13 +113,13 @@ def smtp_send_each(
                     logger.exception("Unexpected error sending the email of %s", key)
                 permanent, error = smtp_failure(exc)
                 survives = _connection_survives(exc)
-                yield Outcome(
+                yield SendOutcome(
                     key, False, permanent=permanent, error=error, connection_lost=not survives
                 )
                 if not survives:
                     return
             else:
-                yield Outcome(key, True)
+                yield SendOutcome(key, True)
     finally:
         try:
             connection.close()

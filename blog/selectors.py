@@ -1,0 +1,112 @@
+"""Reads of the blog that more than one door needs: the pages, the API, the digest.
+
+The reminders' weekly digest reads the blog only through this module (import-linter
+checks it), so what it may see of posts and users is written down here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from .cache import content_cache_key
+from .models import Post, Tag, User
+
+SIDEBAR_SIZE = 5
+
+
+# TAGS AND THEIR POSTS
+# ------------------------------------------------------------------------------
+# A tag's published posts are all its links less its links to posts not yet
+# published: the first is a GROUP BY on the link table's tag index alone, the second
+# reads only the scheduled posts. Joining every link to its post for the publish date
+# took 45-160 ms at 30,000 links on MariaDB; this takes about 5 ms.
+def _links():
+    return Post.tags.through.objects.order_by()
+
+
+def _scheduled_links(now: datetime):
+    return _links().filter(post__publish_date__gt=now)
+
+
+def tag_post_counts(now: datetime) -> Counter[int]:
+    """Published posts per tag id (tags without any are left out)."""
+    counts = Counter(dict(_links().values_list("tag_id").annotate(n=Count("*"))))
+    counts.subtract(dict(_scheduled_links(now).values_list("tag_id").annotate(n=Count("*"))))
+    return +counts  # drops the tags left at zero
+
+
+def tags_with_post_counts(now: datetime) -> QuerySet[Tag]:
+    """Every tag with ``post_count``, its published posts, in the tag's own row: the
+    two counts above as subqueries on the link table, evaluated only for the rows
+    the query returns (a page of the API's tag list)."""
+
+    def count(links) -> Coalesce:
+        per_tag = links.filter(tag_id=OuterRef("pk")).values("tag_id").annotate(n=Count("*"))
+        return Coalesce(Subquery(per_tag.values("n")), Value(0), output_field=IntegerField())
+
+    return Tag.objects.annotate(post_count=count(_links()) - count(_scheduled_links(now)))
+
+
+def top_tags(now: datetime, size: int) -> list[Tag]:
+    """The ``size`` tags with the most published posts (``num_posts``), most first, then
+    by title."""
+    counts = tag_post_counts(now)
+    ranked = sorted(counts.values(), reverse=True)
+    if not ranked:
+        return []
+    # Every tag tied with the last one shown, so that the title decides between them.
+    least = ranked[min(size, len(ranked)) - 1]
+    tags = list(Tag.objects.filter(pk__in=[pk for pk, n in counts.items() if n >= least]))
+    for tag in tags:
+        tag.num_posts = counts[tag.pk]
+    tags.sort(key=lambda tag: (-tag.num_posts, tag.title))
+    return tags[:size]
+
+
+def sidebar() -> dict:
+    """The sidebar of every list page: four queries, whatever the number of posts.
+
+    Counting every tag's posts reads the whole post-tag table (about 5 ms at 30,000
+    links on MariaDB), so the sidebar is kept in the cache, signed-in readers included,
+    until the content changes (``blog.cache``); it is anonymous data.
+    """
+    key = content_cache_key("sidebar")
+    if key is not None and (cached := cache.get(key)) is not None:
+        return cached
+    context = {
+        "recent_posts": list(
+            Post.objects.published().only("title", "slug", "publish_date")[:SIDEBAR_SIZE]
+        ),
+        "top_tags": top_tags(timezone.now(), SIDEBAR_SIZE),
+    }
+    if key is not None:
+        cache.set(key, context, settings.BLOG_PAGE_CACHE_SECONDS)
+    return context
+
+
+# FOR THE WEEKLY DIGEST (reminders.digest)
+# ------------------------------------------------------------------------------
+def posts_published_between(start: datetime, end: datetime, *, limit: int) -> list[Post]:
+    """Posts published in ``[start, end)``, oldest first, with their authors."""
+    return list(
+        Post.objects.published()
+        .filter(publish_date__gte=start, publish_date__lt=end)
+        .select_related("author")
+        .order_by("publish_date", "pk")[:limit]
+    )
+
+
+def digest_recipients(*, after: int | None = None) -> QuerySet[User]:
+    """Active users who opted in to the digest, in primary-key order (from ``after``),
+    with only what an email to them needs."""
+    users = User.objects.filter(receives_digest=True, is_active=True).order_by("pk")
+    if after is not None:
+        users = users.filter(pk__gt=after)
+    return users.only("pk", "username", "email")

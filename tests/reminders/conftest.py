@@ -13,7 +13,7 @@ from django.conf import settings
 
 from config.celery import app as celery_app
 from tests.conftest import SMTPServer, free_port
-from tests.faults import processes
+from tests.support import processes
 
 
 @pytest.fixture

@@ -198,7 +198,7 @@ def process_env(*, broker_url: str, sink: Sink | None = None, **extra: str) -> d
 @contextlib.contextmanager
 def worker(*, broker_url: str, sink: Sink | None = None, **extra: str):
     """``celery -A config worker --pool prefork --concurrency 2``, ready to consume."""
-    from tests.faults import processes
+    from tests.support import processes
 
     process = processes.celery_worker(
         env=process_env(broker_url=broker_url, sink=sink, **extra), log_dir=LOG_DIR
@@ -211,7 +211,7 @@ def worker(*, broker_url: str, sink: Sink | None = None, **extra: str):
 @contextlib.contextmanager
 def web(*, broker_url: str, sink: Sink | None = None, workers: int = 2, **extra: str):
     """gunicorn with ``workers`` sync workers on a free port; yields its base URL."""
-    from tests.faults import processes
+    from tests.support import processes
 
     port = free_port()
     process = processes.gunicorn(

@@ -25,7 +25,7 @@ WELCOME = "welcome!"
 def _answer(hashkey: str) -> str:
     from django.db import connections
 
-    from tests.faults.signup import captcha_from_store
+    from tests.support.signup import captcha_from_store
 
     try:
         return captcha_from_store(hashkey)
@@ -36,7 +36,7 @@ def _answer(hashkey: str) -> str:
 def run(rate: int = RATE, seconds: int = SECONDS) -> list[harness.Result]:
     from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-    from tests.faults.signup import register
+    from tests.support.signup import register
 
     publish_log = harness.VAR_DIR / f"publish-{uuid.uuid4().hex[:8]}.log"
     url = harness.AMQP_URL

@@ -4,20 +4,16 @@ and the environment for subprocesses (worker, beat, gunicorn) started by tests.
 Nothing here mocks the pipeline: the worker consumes from the configured broker
 (the filesystem broker in ``make test``, RabbitMQ and Redis in ``make test-services``),
 writes results to the test database, and sends mail over SMTP to aiosmtpd.
+The helpers behind the fixtures (the SMTP server, process control, polling) are
+importable modules of ``tests/support/``, shared with ``bench/``.
 """
 
 from __future__ import annotations
 
-import email
-import email.policy
 import os
 import socket
 import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import quote
 
@@ -29,6 +25,7 @@ from django.conf import settings
 from django.db import connection
 
 from config.celery import app as celery_app
+from tests.support.smtp import SMTPRecorder, SMTPServer, free_port
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 IN_CI = bool(os.environ.get("CI"))
@@ -101,78 +98,6 @@ def celery_worker(transactional_db: None) -> Iterator[object]:
 
 # SMTP SERVER
 # ------------------------------------------------------------------------------
-@dataclass
-class SMTPRecorder:
-    """An aiosmtpd handler that records every message and can refuse recipients.
-
-    ``refuse[address] = "550 5.1.1 No such user"`` refuses that recipient with that
-    reply (a 4xx reply is a temporary refusal, a 5xx a permanent one).
-    """
-
-    messages: list[EmailMessage] = field(default_factory=list)
-    refuse: dict[str, str] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        reply = self.refuse.get(address)
-        if reply:
-            return reply
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        with self.lock:
-            self.messages.append(message)
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        with self.lock:
-            return [m for m in self.messages if address in str(m["To"])]
-
-    def wait_for(self, count: int, timeout: float = 30.0) -> list[EmailMessage]:
-        """Wait until at least ``count`` messages arrived; return them all."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                if len(self.messages) >= count:
-                    return list(self.messages)
-            time.sleep(0.05)
-        with self.lock:
-            return list(self.messages)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class SMTPServer:
-    recorder: SMTPRecorder
-    host: str
-    port: int
-    controller: Controller
-    running: bool = True
-
-    @property
-    def url(self) -> str:
-        return f"smtp://{self.host}:{self.port}"
-
-    def stop(self) -> None:
-        """Take the server away: connections are refused until ``start()``."""
-        if self.running:
-            self.controller.stop()
-            self.running = False
-
-    def start(self) -> None:
-        if not self.running:
-            self.controller = Controller(self.recorder, hostname=self.host, port=self.port)
-            self.controller.start()
-            self.running = True
-
-
 @pytest.fixture
 def smtp_server(settings) -> Iterator[SMTPServer]:
     """A real SMTP server (aiosmtpd) in this process; Django sends mail to it."""

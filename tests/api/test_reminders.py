@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from reminders.models import Reminder, ReminderStatus
-from tests.polling import wait_until
 from tests.reminders.factories import ReminderFactory
+from tests.support.polling import wait_until
 
 from .conftest import client_for
 

@@ -19,7 +19,7 @@ from blog.services import user_onboard
 from reminders.models import DEFAULT_SUBJECT, Reminder, ReminderStatus
 from tests.e2e.conftest import PageChecker, worker_is_quiet
 from tests.factories import DEFAULT_PASSWORD, UserFactory
-from tests.polling import wait_until
+from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.e2e
 

@@ -15,7 +15,7 @@ from blog.models import User
 from reminders.models import DEFAULT_SUBJECT, Reminder, ReminderStatus
 from tests.e2e.conftest import PageChecker, log_in, log_out_button, worker_is_quiet
 from tests.factories import CommentFactory, PostFactory, TagFactory
-from tests.polling import wait_until
+from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.e2e
 

@@ -24,9 +24,10 @@ import pytest
 from django.conf import settings
 
 from config.celery import app as celery_app
-from tests.conftest import SMTPServer, database_url_for_subprocess, free_port, require_server
-from tests.faults import processes
-from tests.faults.proxy import TCPProxy
+from tests.conftest import database_url_for_subprocess, require_server
+from tests.support import processes
+from tests.support.proxy import TCPProxy
+from tests.support.smtp import SMTPServer, free_port
 
 # Short intervals for the subprocesses, so faults resolve in seconds: the same
 # settings an operator would set, read by config/settings from the environment.

@@ -26,10 +26,10 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from blog.models import User
 from reminders.models import Reminder, ReminderStatus
 from reminders.services import reminder_create
-from tests.faults.processes import ManagedProcess
-from tests.faults.signup import Registration, captcha_from_store, register
-from tests.faults.tally import Tally, tally
-from tests.polling import wait_until
+from tests.support.polling import wait_until
+from tests.support.processes import ManagedProcess
+from tests.support.signup import Registration, captcha_from_store, register
+from tests.support.tally import Tally, tally
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 

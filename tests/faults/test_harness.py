@@ -12,9 +12,9 @@ import pytest
 from django_celery_results.models import TaskResult
 
 from reminders.tasks import multiply
-from tests.faults.proxy import TCPProxy
-from tests.faults.tally import tally
-from tests.polling import wait_until
+from tests.support.polling import wait_until
+from tests.support.proxy import TCPProxy
+from tests.support.tally import tally
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ import pytest
 from django.conf import settings
 
 from config.celery import app as celery_app
-from tests.conftest import SMTPServer, free_port
-from tests.faults import processes
+from tests.support import processes
+from tests.support.smtp import SMTPServer, free_port
 
 
 @pytest.fixture

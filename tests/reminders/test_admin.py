@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reminders.models import Reminder, ReminderStatus
-from tests.polling import wait_until
+from tests.support.polling import wait_until
 
 from .factories import ReminderFactory
 

@@ -30,8 +30,8 @@ from reminders.services import (
     reminders_send_now,
 )
 from reminders.tasks import dispatch_due
-from tests.faults.tally import tally
-from tests.polling import wait_until
+from tests.support.polling import wait_until
+from tests.support.tally import tally
 
 from .conftest import slow_data
 from .factories import ReminderFactory

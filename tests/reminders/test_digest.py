@@ -13,7 +13,7 @@ from reminders.models import DigestRun
 from reminders.services import DigestInterrupted, digest_send, digest_week
 from reminders.tasks import digest
 from tests.factories import PostFactory, UserFactory
-from tests.polling import wait_until
+from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.django_db
 

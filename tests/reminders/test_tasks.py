@@ -20,7 +20,7 @@ from reminders.models import Reminder, ReminderStatus
 from reminders.services import reminder_create, welcome_reminder_create
 from reminders.tasks import dispatch_due, log, multiply, remind
 from tests.factories import UserFactory
-from tests.polling import wait_until
+from tests.support.polling import wait_until
 
 from .conftest import broker_unreachable
 from .factories import ReminderFactory

@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from tests.polling import wait_until
+from tests.support.polling import wait_until
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 PR_SET_PDEATHSIG = 1

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-# The servers `make test-services` and CI use (DEVELOPERS.md: all on 127.0.0.1).
+# The servers `make test-services` and CI use, all on 127.0.0.1 (docs/testing.md).
 SERVICES_DATABASE_URL ?= mysql://root@127.0.0.1:3306/test
 SERVICES_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672//
 SERVICES_REDIS_URL ?= redis://127.0.0.1:6379/0

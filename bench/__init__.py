@@ -1,2 +1,3 @@
 """Benchmarks of Lightblog (``make bench``): each compares the project with a baseline
-measured in the same run on the same servers; see bench/README in the project README."""
+measured in the same run on the same servers; see docs/benchmarks.md (figures in
+bench/results.md)."""

@@ -1,7 +1,8 @@
 """Settings for a developer's machine: ``make run``."""
 
 from .base import *  # noqa: F403
-from .base import STATIC_ROOT, env
+from .base import STATIC_ROOT
+from .env import env
 
 # GENERAL
 # ------------------------------------------------------------------------------

@@ -1,15 +1,9 @@
 """Settings for the test suite (pytest-django): ``make test``."""
 
 from .base import *  # noqa: F403
-from .base import (
-    CELERY_BROKER_URL,
-    DATABASES,
-    LOGGING,
-    STATIC_ROOT,
-    VAR_DIR,
-    broker_transport_options,
-    env,
-)
+from .base import DATABASES, LOGGING, STATIC_ROOT
+from .components.celery import CELERY_BROKER_URL, broker_transport_options
+from .env import VAR_DIR, env
 
 # GENERAL
 # ------------------------------------------------------------------------------

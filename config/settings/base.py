@@ -82,6 +82,8 @@ THIRD_PARTY_APPS = [
     "django_celery_beat",
 ]
 LOCAL_APPS = [
+    # The project itself: its ready() makes the folders the defaults write to.
+    "config",
     "blog",
     "reminders",
 ]
@@ -153,6 +155,8 @@ MIDDLEWARE = [
 # STATIC
 # ------------------------------------------------------------------------------
 STATIC_URL = "/static/"
+# Filled by collectstatic; created empty at start-up where nothing collects into it
+# (config/apps.py), else WhiteNoise warns at every request.
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

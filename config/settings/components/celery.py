@@ -15,11 +15,10 @@ def broker_transport_options(url: str, folder: str = "broker") -> dict:
     """Transport options fitting the broker the URL names."""
     if url.startswith("filesystem://"):
         # One folder is both in and out: producer and consumers share it. The
-        # control folder carries fanout, so `celery inspect ping` works.
+        # control folder carries fanout, so `celery inspect ping` works. The
+        # transport creates them when it connects (config/filesystem_broker.py).
         broker_dir = VAR_DIR / folder
         queue_dir = broker_dir / "queue"
-        for folder in (queue_dir, broker_dir / "processed", broker_dir / "control"):
-            folder.mkdir(parents=True, exist_ok=True)
         return {
             "data_folder_in": str(queue_dir),
             "data_folder_out": str(queue_dir),

@@ -8,6 +8,7 @@ class RemindersConfig(AppConfig):
     verbose_name = "Reminders"
 
     def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the system checks)
         from .models import Reminder
         from .signals import reminder_saved
 

@@ -8,9 +8,10 @@ class RemindersConfig(AppConfig):
     verbose_name = "Reminders"
 
     def ready(self) -> None:
-        # Every process registers the tasks, so publishing by name (services.publishing)
-        # resolves to them; tasks import services, never the reverse.
-        from . import tasks  # noqa: F401
+        # checks: registers the system checks. tasks: every process registers the
+        # tasks, so publishing by name (services.publishing) resolves to them; tasks
+        # import services, never the reverse.
+        from . import checks, tasks  # noqa: F401
         from .models import Reminder
         from .signals import reminder_saved
 

@@ -7,7 +7,10 @@ The secrets below have no default: a missing one stops start-up with
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import SIMPLE_JWT, broker_transport_options, database_from_url, env
+from .base import database_from_url
+from .components.api import SIMPLE_JWT
+from .components.celery import broker_transport_options
+from .env import env
 
 # GENERAL
 # ------------------------------------------------------------------------------

@@ -1,15 +1,9 @@
 """Settings for the test suite (pytest-django): ``make test``."""
 
 from .base import *  # noqa: F403
-from .base import (
-    CELERY_BROKER_URL,
-    DATABASES,
-    LOGGING,
-    STATIC_ROOT,
-    VAR_DIR,
-    broker_transport_options,
-    env,
-)
+from .base import DATABASES, LOGGING
+from .components.celery import CELERY_BROKER_URL, broker_transport_options
+from .env import VAR_DIR, env
 
 # GENERAL
 # ------------------------------------------------------------------------------
@@ -53,12 +47,6 @@ if "EMAIL_URL" not in env.ENVIRON:
 # The embedded broker of the tests has its own folder: purging it between tests
 # never touches the messages of a `make run` on the same checkout.
 CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(CELERY_BROKER_URL, folder="test-broker")
-
-# STATIC
-# ------------------------------------------------------------------------------
-# WhiteNoise warns at every request while STATIC_ROOT does not exist (it is filled
-# by collectstatic in production); app static files are served from the apps here.
-STATIC_ROOT.mkdir(exist_ok=True)
 
 # LOGGING
 # ------------------------------------------------------------------------------

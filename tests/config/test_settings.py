@@ -3,8 +3,11 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.test import override_settings
 
 from tests.conftest import BASE_DIR
 
@@ -74,3 +77,111 @@ def test_sqlite_url_gets_wal_immediate_transactions_and_busy_timeout() -> None:
     assert options["transaction_mode"] == "IMMEDIATE"
     assert options["timeout"] >= 5
     assert "journal_mode=WAL" in options["init_command"]
+
+
+# NO FOLDER AT IMPORT
+# ------------------------------------------------------------------------------
+# Imports a settings module with os.mkdir (which Path.mkdir and os.makedirs call)
+# recording, and prints what was made.
+IMPORT_SETTINGS = """
+import importlib, os, sys
+made = []
+real_mkdir = os.mkdir
+def recording_mkdir(path, *args, **kwargs):
+    made.append(str(path))
+    return real_mkdir(path, *args, **kwargs)
+os.mkdir = recording_mkdir
+importlib.import_module(sys.argv[1])
+print("made:", made)
+"""
+
+
+@pytest.mark.parametrize("name", ["local", "test", "production"])
+def test_importing_settings_creates_no_folder(name: str, tmp_path) -> None:
+    var_dir = tmp_path / "var"
+    env = {"LIGHTBLOG_VAR_DIR": str(var_dir), "DJANGO_SETTINGS_MODULE": f"config.settings.{name}"}
+    if name == "production":
+        # The embedded database and broker, whose folders would be under var_dir.
+        env |= {
+            **PRODUCTION_ENV,
+            "DATABASE_URL": f"sqlite:///{var_dir / 'db.sqlite3'}",
+            "CELERY_BROKER_URL": "filesystem://localhost//",
+        }
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV}
+
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORT_SETTINGS, f"config.settings.{name}"],
+        cwd=BASE_DIR,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "made: []" in result.stdout
+    assert not var_dir.exists()
+
+
+def test_migrate_on_a_fresh_checkout_creates_the_sqlite_folder(tmp_path) -> None:
+    var_dir = tmp_path / "fresh" / "var"
+
+    result = run_manage(
+        {"DJANGO_SETTINGS_MODULE": "config.settings.local", "LIGHTBLOG_VAR_DIR": str(var_dir)},
+        "migrate",
+        "--verbosity",
+        "0",
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (var_dir / "db.sqlite3").is_file()
+
+
+def test_filesystem_broker_creates_its_folders_when_it_connects(tmp_path, monkeypatch) -> None:
+    from kombu import Connection
+
+    from config.filesystem_broker import Transport
+    from config.settings.components import celery as celery_settings
+
+    monkeypatch.setattr(celery_settings, "VAR_DIR", tmp_path / "var")
+    options = celery_settings.broker_transport_options("filesystem://localhost//")
+    keys = ("data_folder_in", "processed_folder", "control_folder")
+    folders = [Path(options[key]) for key in keys]
+    assert not any(folder.exists() for folder in folders)
+
+    with Connection("filesystem://", transport=Transport, transport_options=options) as conn:
+        conn.channel()
+
+    assert all(folder.is_dir() for folder in folders)
+
+
+def test_static_root_is_made_at_start_up_unless_collectstatic_fills_it(tmp_path) -> None:
+    from config.apps import make_runtime_folders
+
+    plain = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    manifest = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
+    for name, storage in (("plain", plain), ("manifest", manifest)):
+        with override_settings(
+            STATIC_ROOT=tmp_path / name, STORAGES={**settings.STORAGES, "staticfiles": storage}
+        ):
+            make_runtime_folders()
+
+    assert (tmp_path / "plain").is_dir()
+    assert not (tmp_path / "manifest").exists()
+
+
+def test_sqlite_folders_are_those_of_the_database_files_only() -> None:
+    from config.apps import sqlite_folders
+
+    databases = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": "/srv/a/db.sqlite3",
+            "TEST": {"NAME": "/srv/b/test.sqlite3"},
+        },
+        "memory": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
+        "uri": {"ENGINE": "django.db.backends.sqlite3", "NAME": "file:x?mode=memory"},
+        "mysql": {"ENGINE": "django.db.backends.mysql", "NAME": "/srv/c/not-a-file"},
+    }
+
+    assert sqlite_folders(databases) == {Path("/srv/a"), Path("/srv/b")}

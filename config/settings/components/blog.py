@@ -1,0 +1,7 @@
+"""The blog app's own settings (Django's CACHES, which it uses, stay in base.py)."""
+
+from ..env import env
+
+# Seconds an anonymous visitor's page (home, tag, author, post) is served from the
+# cache; any change to posts, comments or tags refreshes it at once. 0 turns it off.
+BLOG_PAGE_CACHE_SECONDS = env.int("BLOG_PAGE_CACHE_SECONDS", default=60)

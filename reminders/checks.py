@@ -1,0 +1,128 @@
+"""System checks on the REMINDERS_* settings and the Celery limits they depend on.
+
+Registered when RemindersConfig.ready() imports this module, so ``manage.py check``
+(and every management command) stops on a combination that could send an email twice
+or never. Each message names both settings and their values.
+"""
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, register
+
+# RabbitMQ closes the channel of a consumer holding a message longer than this (its
+# consumer_timeout, 30 min by default) and the message is delivered again.
+RABBITMQ_CONSUMER_TIMEOUT = 1800
+# kombu's Redis transport redelivers an unacknowledged message after this by default.
+REDIS_VISIBILITY_TIMEOUT = 3600
+
+
+@register()
+def reminder_time_limits(app_configs, **kwargs) -> list[CheckMessage]:
+    """A send must end, or be handed back, before the limits that cut it short."""
+    soft = settings.CELERY_TASK_SOFT_TIME_LIMIT
+    hard = settings.CELERY_TASK_TIME_LIMIT
+    lease = settings.REMINDERS_LEASE
+    batch_deadline = settings.REMINDERS_BATCH_DEADLINE
+    digest_deadline = settings.REMINDERS_DIGEST_DEADLINE
+    problems = []
+    if lease <= hard:
+        problems.append(
+            Error(
+                f"REMINDERS_LEASE ({lease} s) must exceed "
+                f"CELERY_TASK_TIME_LIMIT ({hard} s): dispatch_due would take back the claim "
+                "of a send still running, and the email would be sent twice.",
+                id="reminders.E001",
+            )
+        )
+    if batch_deadline >= soft:
+        problems.append(
+            Error(
+                f"REMINDERS_BATCH_DEADLINE ({batch_deadline} s) must stay "
+                f"below CELERY_TASK_SOFT_TIME_LIMIT ({soft} s): a batch must hand its unsent "
+                "rest back before the time limit interrupts it.",
+                id="reminders.E002",
+            )
+        )
+    if digest_deadline >= soft:
+        problems.append(
+            Error(
+                f"REMINDERS_DIGEST_DEADLINE ({digest_deadline} s) must stay "
+                f"below CELERY_TASK_SOFT_TIME_LIMIT ({soft} s): a digest task must hand the "
+                "rest of the week to a new task before the time limit interrupts it.",
+                id="reminders.E003",
+            )
+        )
+    if soft >= hard:
+        problems.append(
+            Error(
+                f"CELERY_TASK_SOFT_TIME_LIMIT ({soft} s) must stay below "
+                f"CELERY_TASK_TIME_LIMIT ({hard} s): the soft limit lets a batch stop its "
+                "SMTP lanes after their current email; the hard limit kills them mid-send.",
+                id="reminders.E004",
+            )
+        )
+    return problems
+
+
+@register()
+def reminder_broker_timeouts(app_configs, **kwargs) -> list[CheckMessage]:
+    """A message held for its eta must be acknowledged before the broker redelivers it."""
+    timeout = broker_redelivery_timeout()
+    if timeout is None:
+        return []
+    limit, name = timeout
+    problems = []
+    for setting, id_ in (
+        ("REMINDERS_ETA_HORIZON", "reminders.E005"),
+        ("REMINDERS_RETRY_MAX_DELAY", "reminders.E006"),
+    ):
+        value = getattr(settings, setting)
+        if value >= limit:
+            problems.append(
+                Error(
+                    f"{setting} ({value} s) must stay below {name} ({limit} s): a worker "
+                    "holds a message until its eta, and the broker would deliver a message "
+                    "held longer again.",
+                    id=id_,
+                )
+            )
+    return problems
+
+
+def broker_redelivery_timeout() -> tuple[int, str] | None:
+    """Seconds after which CELERY_BROKER_URL's broker redelivers an unacknowledged
+    message, and what sets them; None for a broker without such a timeout."""
+    scheme = urlsplit(settings.CELERY_BROKER_URL.split(";")[0]).scheme
+    if scheme in ("amqp", "amqps", "pyamqp"):
+        return RABBITMQ_CONSUMER_TIMEOUT, "RabbitMQ's consumer_timeout for CELERY_BROKER_URL"
+    if scheme in ("redis", "rediss"):
+        options = settings.CELERY_BROKER_TRANSPORT_OPTIONS or {}
+        return (
+            int(options.get("visibility_timeout", REDIS_VISIBILITY_TIMEOUT)),
+            "CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout']",
+        )
+    return None
+
+
+@register()
+def reminder_sizes(app_configs, **kwargs) -> list[CheckMessage]:
+    """Counts the services slice querysets with: 0 or less would never send."""
+    problems = []
+    if settings.REMINDERS_DISPATCH_BATCH < 1:
+        problems.append(
+            Error(
+                f"REMINDERS_DISPATCH_BATCH ({settings.REMINDERS_DISPATCH_BATCH}) must be at "
+                "least 1: dispatch_due would publish nothing and queue itself again forever.",
+                id="reminders.E007",
+            )
+        )
+    if settings.REMINDERS_DIGEST_CHUNK < 1:
+        problems.append(
+            Error(
+                f"REMINDERS_DIGEST_CHUNK ({settings.REMINDERS_DIGEST_CHUNK}) must be at "
+                "least 1: the digest would load no recipient and record the week as sent.",
+                id="reminders.E008",
+            )
+        )
+    return problems

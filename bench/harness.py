@@ -25,6 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tests.support.smtp import free_port
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 BENCH_DIR = BASE_DIR / "bench"
 RESULTS_MD = BENCH_DIR / "results.md"
@@ -166,14 +168,6 @@ def smtp_sink() -> Iterator[Sink]:
         yield Sink(handler=handler, port=port, controller=controller)
     finally:
         controller.stop()
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # PROCESSES

@@ -22,16 +22,26 @@ class ProjectConfig(AppConfig):
 
     def ready(self) -> None:
         make_runtime_folders()
+        # The /metrics system check, and a worker's metrics port once its pool is up.
+        from celery.signals import worker_ready
+
+        from config import metrics
+
+        worker_ready.connect(metrics.serve_worker_metrics, dispatch_uid="config.worker_metrics")
 
 
 def make_runtime_folders() -> None:
-    """The SQLite files' folders (sqlite3 cannot create a file in a missing one) and,
-    unless collectstatic fills it, an empty STATIC_ROOT for WhiteNoise."""
+    """The SQLite files' folders (sqlite3 cannot create a file in a missing one),
+    unless collectstatic fills it an empty STATIC_ROOT for WhiteNoise, and the
+    Prometheus multiprocess folder."""
     for folder in sqlite_folders(settings.DATABASES):
         folder.mkdir(parents=True, exist_ok=True)
     storage = import_string(settings.STORAGES["staticfiles"]["BACKEND"])
     if settings.STATIC_ROOT and not issubclass(storage, ManifestFilesMixin):
         Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+    # prometheus_client writes each process's counters there from its first increment.
+    if settings.PROMETHEUS_MULTIPROC_DIR:
+        Path(settings.PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
 
 
 def sqlite_folders(databases: dict[str, dict]) -> set[Path]:

@@ -31,17 +31,17 @@ class ProjectConfig(AppConfig):
 
 
 def make_runtime_folders() -> None:
-    """The SQLite files' folders (sqlite3 cannot create a file in a missing one),
-    unless collectstatic fills it an empty STATIC_ROOT for WhiteNoise, and the
-    Prometheus multiprocess folder."""
+    """The SQLite files' folders (sqlite3 cannot create a file in a missing one) and,
+    unless collectstatic fills it, an empty STATIC_ROOT for WhiteNoise.
+
+    Not PROMETHEUS_MULTIPROC_DIR: the metrics are created while the apps load, before
+    any ready(), and the folder must be emptied before the processes start anyway
+    (docs/monitoring.md, "Several processes"), which is the process manager's job."""
     for folder in sqlite_folders(settings.DATABASES):
         folder.mkdir(parents=True, exist_ok=True)
     storage = import_string(settings.STORAGES["staticfiles"]["BACKEND"])
     if settings.STATIC_ROOT and not issubclass(storage, ManifestFilesMixin):
         Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
-    # prometheus_client writes each process's counters there from its first increment.
-    if settings.PROMETHEUS_MULTIPROC_DIR:
-        Path(settings.PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
 
 
 def sqlite_folders(databases: dict[str, dict]) -> set[Path]:

@@ -23,6 +23,7 @@ RULES = MONITORING / "alerts.yml"
 RULES_TESTS = MONITORING / "alerts.test.yml"
 DASHBOARD = MONITORING / "dashboard.json"
 METRICS_MODULE = BASE_DIR / "reminders" / "metrics.py"
+PROMTOOL = Path("/usr/bin/promtool")
 FAMILY = re.compile(r"\blightblog_[a-z_]+")
 
 

@@ -28,9 +28,7 @@ FAMILY = re.compile(r"\blightblog_[a-z_]+")
 
 
 def promtool() -> str:
-    path = shutil.which("promtool") or (
-        "/usr/bin/promtool" if Path("/usr/bin/promtool").exists() else None
-    )
+    path = shutil.which("promtool") or (str(PROMTOOL) if PROMTOOL.exists() else None)
     if path:
         return path
     message = "promtool is missing (apt-get install prometheus)"

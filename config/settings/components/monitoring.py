@@ -18,3 +18,8 @@ METRICS_WORKER_PORT = env.int("METRICS_WORKER_PORT", default=0)
 METRICS_WORKER_ADDRESS = env.str("METRICS_WORKER_ADDRESS", default="127.0.0.1")
 # /readyz: seconds each part (database, broker) may take before it counts as down.
 READYZ_TIMEOUT = env.float("READYZ_TIMEOUT", default=2.0)
+# Task events for celery-exporter's task families (celery_task_*_total): the workers
+# send one event per task state, the publishers one when a task is sent. Off by
+# default: each is a broker message. Worker heartbeats (celery_worker_up) need neither.
+CELERY_WORKER_SEND_TASK_EVENTS = env.bool("CELERY_WORKER_SEND_TASK_EVENTS", default=False)
+CELERY_TASK_SEND_SENT_EVENT = CELERY_WORKER_SEND_TASK_EVENTS

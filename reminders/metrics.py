@@ -93,8 +93,9 @@ class RemindersCollector:
             # beat_last_tick() comes with beat's lease (issue #15, items 4-5).
             has_tick = hasattr(selectors, "beat_last_tick")
             tick = selectors.beat_last_tick() if has_tick else None
-        except DatabaseError:
-            logger.warning("metrics: the database did not answer", exc_info=True)
+        except DatabaseError as exc:
+            # One line per scrape, no traceback: Prometheus asks every few seconds.
+            logger.warning("metrics: the database did not answer: %s: %s", type(exc).__name__, exc)
             yield _gauge("lightblog_reminders_collector_up", "1 when the database answered.", 0)
             return
         yield _gauge("lightblog_reminders_collector_up", "1 when the database answered.", 1)

@@ -87,13 +87,17 @@ def test_readyz_over_a_real_server_names_a_broker_that_is_down(web) -> None:
     assert "no-store" in headers["Cache-Control"]
 
 
-def test_readyz_over_a_real_server_names_a_database_that_is_down(web) -> None:
+def require_mysqlclient() -> None:
     try:
         import MySQLdb  # noqa: F401
     except ImportError:
         if IN_CI:
             pytest.fail("mysqlclient is missing (CI is set)")
         pytest.skip("mysqlclient is not installed: embedded run, skipped")
+
+
+def test_readyz_over_a_real_server_names_a_database_that_is_down(web) -> None:
+    require_mysqlclient()
     base = web(DATABASE_URL=f"mysql://root@127.0.0.1:{free_port()}/lightblog")
 
     status, _, body = get(base + "/readyz")
@@ -114,3 +118,22 @@ def test_probes_keep_the_allowed_hosts_check(web) -> None:
 
     assert get(base + "/healthz", host="10.1.2.3")[0] == 400
     assert get(base + "/healthz", host="localhost")[0] == 200
+
+
+def test_metrics_say_the_database_is_down_instead_of_failing(web) -> None:
+    """The scrape still succeeds: the state families are missing and
+    ``lightblog_reminders_collector_up`` is 0, which the rules alert on."""
+    require_mysqlclient()
+    base = web(
+        DATABASE_URL=f"mysql://root@127.0.0.1:{free_port()}/lightblog",
+        METRICS_ALLOWED_IPS="127.0.0.1",
+    )
+
+    status, headers, body = get(base + "/metrics")
+
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/plain")
+    assert "no-store" in headers["Cache-Control"]
+    text = body.decode()
+    assert "\nlightblog_reminders_collector_up 0.0\n" in text
+    assert "lightblog_reminders_outbox" not in text

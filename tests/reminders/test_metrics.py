@@ -172,3 +172,22 @@ def test_the_digest_counts_its_emails_and_shows_its_progress(smtp_server) -> Non
     assert found[("lightblog_digest_finished", ())] == 1
     started = found[("lightblog_digest_started_timestamp_seconds", ())]
     assert abs(started - timezone.now().timestamp()) < 60
+
+
+@pytest.mark.parametrize(("ago", "expected"), [(200, 200), (None, float("inf"))])
+def test_beat_last_tick_age_once_beat_reports_its_tick(monkeypatch, ago, expected) -> None:
+    """``reminders.selectors.beat_last_tick()`` comes with beat's lease (issue #15,
+    items 4-5); until it exists the family is absent. Here it is given a body that
+    answers as that selector will: the time of the last tick, None before the first."""
+    from reminders import selectors
+
+    tick = None if ago is None else timezone.now() - timedelta(seconds=ago)
+    absent = not hasattr(selectors, "beat_last_tick")
+    if absent:
+        assert not any(name == "lightblog_beat_last_tick_age_seconds" for name, _ in scrape())
+    monkeypatch.setattr(selectors, "beat_last_tick", lambda: tick, raising=False)
+
+    found = scrape()
+
+    age = found[("lightblog_beat_last_tick_age_seconds", ())]
+    assert age == expected if ago is None else expected <= age < expected + 30

@@ -40,8 +40,10 @@ run: seed
 	@echo
 	@echo "  Lightblog: http://127.0.0.1:8000/  (admin: http://127.0.0.1:8000/admin/)"
 	@echo "  web + worker + beat below; Ctrl-C stops all three."
+	@echo "  metrics: http://127.0.0.1:8000/metrics  (docs/monitoring.md)"
 	@echo
-	$(BIN)/honcho start -f Procfile
+	rm -rf var/metrics && mkdir -p var/metrics
+	PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/var/metrics $(BIN)/honcho start -f Procfile
 
 web worker beat: migrate
 	$(BIN)/honcho start -f Procfile $@

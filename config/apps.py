@@ -22,11 +22,21 @@ class ProjectConfig(AppConfig):
 
     def ready(self) -> None:
         make_runtime_folders()
+        # The /metrics system check, and a worker's metrics port once its pool is up.
+        from celery.signals import worker_ready
+
+        from config import metrics
+
+        worker_ready.connect(metrics.serve_worker_metrics, dispatch_uid="config.worker_metrics")
 
 
 def make_runtime_folders() -> None:
     """The SQLite files' folders (sqlite3 cannot create a file in a missing one) and,
-    unless collectstatic fills it, an empty STATIC_ROOT for WhiteNoise."""
+    unless collectstatic fills it, an empty STATIC_ROOT for WhiteNoise.
+
+    Not PROMETHEUS_MULTIPROC_DIR: the metrics are created while the apps load, before
+    any ready(), and the folder must be emptied before the processes start anyway
+    (docs/monitoring.md, "Several processes"), which is the process manager's job."""
     for folder in sqlite_folders(settings.DATABASES):
         folder.mkdir(parents=True, exist_ok=True)
     storage = import_string(settings.STORAGES["staticfiles"]["BACKEND"])

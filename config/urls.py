@@ -1,7 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from config import health, metrics
+
 urlpatterns = [
+    # Operators' endpoints (docs/monitoring.md): no trailing slash, as probes expect.
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("captcha/", include("captcha.urls")),

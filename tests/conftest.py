@@ -69,6 +69,15 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
             + ("FAIL (CI is set)" if IN_CI else "skip")
             + "; apt-get install chromium"
         )
+    # tests/config/test_monitoring.py and test_prometheus.py decide; said here too.
+    if Path("/usr/bin/prometheus").exists() and Path("/usr/bin/promtool").exists():
+        lines.append("lightblog: monitoring tests run /usr/bin/promtool and /usr/bin/prometheus")
+    else:
+        lines.append(
+            "lightblog: /usr/bin/prometheus or promtool missing: monitoring tests "
+            + ("FAIL (CI is set)" if IN_CI else "skip")
+            + "; apt-get install prometheus"
+        )
     return lines
 
 

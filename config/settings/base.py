@@ -221,4 +221,5 @@ from .components.accounts import *  # noqa: E402, F403
 from .components.api import *  # noqa: E402, F403
 from .components.blog import *  # noqa: E402, F403
 from .components.celery import *  # noqa: E402, F403
+from .components.monitoring import *  # noqa: E402, F403
 from .components.reminders import *  # noqa: E402, F403

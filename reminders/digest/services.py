@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from blog import selectors as blog_selectors
 
+from .. import metrics
 from ..mail.smtp import smtp_failure, smtp_send_each
 from ..models import DigestRun
 from .emails import digest_email
@@ -153,13 +154,17 @@ def _send_chunk(run: DigestRun, posts: list, cursor: int | None, chunk: list) ->
     done = cursor  # the last recipient dealt with (sent, or refused for good)
     try:
         for outcome in smtp_send_each(chunk, lambda user: digest_email(run, posts, user)):
+            metrics.reply_recorded("digest", outcome)
             if not outcome.accepted:
                 if outcome.connection_lost or not outcome.permanent:
                     # The server went away, or a 4xx: the server, not the address.
+                    metrics.email_recorded("digest", "retry")
                     raise DigestInterrupted(outcome.error)
                 # This address is refused for good: skip it, go on.
+                metrics.email_recorded("digest", "failed")
                 logger.warning("digest: %s", outcome.error)
             else:
+                metrics.email_recorded("digest", "sent")
                 sent += 1
             done = outcome.key.pk
     except Exception as exc:

@@ -40,7 +40,9 @@ class SendOutcome(Generic[Key]):
 
     ``accepted``: the server took it. Otherwise ``permanent`` tells a 5xx (do not try
     again) from a temporary failure, and ``connection_lost`` that no later message
-    of this run was sent: the caller decides what becomes of them.
+    of this run was sent: the caller decides what becomes of them. ``reply_code`` is
+    the server's refusal (450, 550, a 421 "closing"), None when it never answered
+    (refused, timed out, dropped) or when it accepted.
     """
 
     key: Key
@@ -48,6 +50,7 @@ class SendOutcome(Generic[Key]):
     permanent: bool = False
     error: str = ""
     connection_lost: bool = False
+    reply_code: int | None = None
 
 
 def smtp_failure(exc: BaseException) -> tuple[bool, str]:
@@ -67,6 +70,15 @@ def smtp_failure(exc: BaseException) -> tuple[bool, str]:
     if isinstance(exc, smtplib.SMTPResponseException):
         return exc.smtp_code >= 500, f"SMTP {exc.smtp_code} {_text(exc.smtp_error)}"
     return False, f"{type(exc).__name__}: {exc}"
+
+
+def smtp_reply_code(exc: BaseException) -> int | None:
+    """The SMTP reply that refused a message, None when the server gave none."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return max((code for code, _ in exc.recipients.values()), default=None)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code
+    return None
 
 
 def _text(reply: bytes | str) -> str:
@@ -114,7 +126,12 @@ def smtp_send_each(
                 permanent, error = smtp_failure(exc)
                 survives = _connection_survives(exc)
                 yield SendOutcome(
-                    key, False, permanent=permanent, error=error, connection_lost=not survives
+                    key,
+                    False,
+                    permanent=permanent,
+                    error=error,
+                    connection_lost=not survives,
+                    reply_code=smtp_reply_code(exc),
                 )
                 if not survives:
                     return

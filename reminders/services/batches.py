@@ -21,6 +21,7 @@ from django.db import OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from .. import metrics
 from ..emails import reminder_email
 from ..mail.lanes import send_in_lanes
 from ..mail.smtp import SendOutcome
@@ -91,11 +92,13 @@ def reminders_deliver_batch(*, reminder_ids: Sequence[uuid.UUID | str]) -> Batch
     if not ids:
         return report
     token = uuid.uuid4()
+    started = time.monotonic()
     claimed = reminders_claim_batch(reminder_ids=ids, token=token)
     report.claimed = len(claimed)
     if not claimed:
         logger.info("remind_batch: none of %d reminders to claim", len(ids))
         return report
+    metrics.BATCH_SIZE.observe(len(claimed))
 
     lanes = _lanes(claimed)
     report.connections = len(lanes)
@@ -106,6 +109,7 @@ def reminders_deliver_batch(*, reminder_ids: Sequence[uuid.UUID | str]) -> Batch
         _recorder(report, retry_in, token),
         deadline=time.monotonic() + settings.REMINDERS_BATCH_DEADLINE,
     )
+    metrics.BATCH_DURATION.observe(time.monotonic() - started)
     if unsent:  # past the deadline
         report.released = _release([reminder.pk for reminder in unsent], token=token)
         logger.warning(
@@ -144,8 +148,10 @@ def _recorder(
 
     def record(outcome: SendOutcome[Reminder], stranded: list[Reminder]) -> None:
         reminder = outcome.key
+        metrics.reply_recorded("reminder", outcome)
         if outcome.accepted:
             mark_sent(reminder.pk)
+            metrics.email_recorded("reminder", DeliveryOutcome.SENT)
             # At INFO one line per batch: a line per email costs a write each.
             logger.debug("remind_batch: reminder %s sent to %s", reminder.pk, reminder.email)
             with lock:

@@ -19,6 +19,7 @@ from django.db import connections, router
 from django.db.models import F
 from django.utils import timezone
 
+from .. import metrics
 from ..emails import reminder_email
 from ..mail.smtp import SendOutcome, smtp_send_each
 from ..models import Reminder, ReminderStatus
@@ -90,9 +91,11 @@ def reminder_deliver(*, reminder_id: uuid.UUID | str) -> Delivery:
         return Delivery(str(pk), DeliveryOutcome.SKIPPED)
 
     [outcome] = smtp_send_each([reminder], reminder_email)
+    metrics.reply_recorded("reminder", outcome)
     if not outcome.accepted:
         return attempt_failed(reminder, outcome)
     mark_sent(reminder.pk)
+    metrics.email_recorded("reminder", DeliveryOutcome.SENT)
     logger.info(
         "remind: reminder %s sent to %s (attempt %d)", pk, reminder.email, reminder.attempts
     )
@@ -175,6 +178,7 @@ def attempt_failed(
     )
     if outcome.permanent or not retries_left(reminder.attempts):
         claim.end_claim(ReminderStatus.FAILED, last_error=error, updated=now)
+        metrics.email_recorded("reminder", DeliveryOutcome.FAILED)
         logger.warning(
             "remind: reminder %s failed after %d attempt(s): %s",
             reminder.pk,
@@ -193,6 +197,7 @@ def attempt_failed(
         enqueued_at=now,
         updated=now,
     )
+    metrics.email_recorded("reminder", DeliveryOutcome.RETRY)
     logger.warning(
         "remind: reminder %s attempt %d failed (%s); retry in %.0f s",
         reminder.pk,

@@ -20,6 +20,7 @@ from django_recaptcha.widgets import ReCaptchaV2Checkbox
 
 from .models import COMMENT_TEXT_MAX_LENGTH, POST_TITLE_MAX_LENGTH, Comment, Post, User
 from .services import MAX_TAGS_PER_POST, tag_titles_parse
+from .validators import no_control_characters, publish_date_in_range
 
 logger = logging.getLogger(__name__)
 
@@ -31,11 +32,13 @@ class PostForm(forms.ModelForm):
         label=_("Tags"),
         required=False,
         max_length=600,
+        validators=[no_control_characters],
         help_text=_("Comma-separated; tags that do not exist yet are created."),
     )
     publish_date = forms.DateTimeField(
         label=_("Publish date"),
         required=False,
+        validators=[publish_date_in_range],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text=_("Leave empty to publish now; a future date schedules the post."),
     )

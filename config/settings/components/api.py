@@ -32,6 +32,12 @@ REST_FRAMEWORK = {
         "token": env.str("API_THROTTLE_TOKEN", default="10/minute"),
     },
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    # Bounded by DATA_UPLOAD_MAX_MEMORY_SIZE, and JSON nested too deeply is a 400.
+    "DEFAULT_PARSER_CLASSES": [
+        "config.api_parsing.JSONParser",
+        "config.api_parsing.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 

@@ -14,6 +14,7 @@ from allauth.account.forms import SignupForm as AllauthSignupForm
 from captcha.fields import CaptchaField
 from django import forms
 from django.conf import settings
+from django.forms.utils import ErrorDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_recaptcha.widgets import ReCaptchaV2Checkbox
@@ -133,8 +134,35 @@ class SignupForm(AllauthSignupForm):
 
     The field is chosen when the form is made, not when the module is imported, so the
     keys can change without a restart of the code that imported it (and tests can switch).
+
+    The CAPTCHA is validated first, alone: until it passes, no other field is checked,
+    so "A user is already registered with this email address" (or a taken username)
+    cannot be learnt without solving it, and no lookup runs for a robot. Then the
+    other fields are validated as allauth does (the CAPTCHA is not checked twice: a
+    self-hosted answer is spent when it is checked).
     """
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["captcha"] = captcha_field()
+
+    def full_clean(self) -> None:
+        if not self.is_bound:
+            return super().full_clean()
+        field = self.fields["captcha"]
+        value = field.widget.value_from_datadict(self.data, self.files, self.add_prefix("captcha"))
+        try:
+            answer = field.clean(value)
+        except forms.ValidationError as error:
+            self._errors = ErrorDict()
+            self.cleaned_data = {}
+            self.add_error("captcha", error)
+            return None
+        del self.fields["captcha"]
+        try:
+            super().full_clean()
+        finally:
+            self.fields["captcha"] = field
+        if self.cleaned_data is not None:
+            self.cleaned_data["captcha"] = answer
+        return None

@@ -10,6 +10,7 @@ import pytest
 
 from blog.models import User
 from tests.accounts.conftest import GOOD_PASSWORD, SIGNUP_URL
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -94,3 +95,14 @@ def test_google_unreachable_is_a_form_error_not_a_crash(client, recaptcha_keys, 
     assert response.status_code == 200
     assert "captcha" in response.context["form"].errors
     assert User.objects.count() == 0
+
+
+def test_google_says_no_and_no_other_error_is_shown(client, recaptcha_keys, google):
+    """A taken address is not revealed to whoever has not passed the CAPTCHA."""
+    UserFactory(username="robotcheck", email="robotcheck@example.com")
+    google.success = False
+
+    response = client.post(SIGNUP_URL, data())
+
+    assert list(response.context["form"].errors) == ["captcha"]
+    assert len(google.requests) == 1

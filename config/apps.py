@@ -21,6 +21,8 @@ class ProjectConfig(AppConfig):
     verbose_name = "Lightblog"
 
     def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the system checks)
+
         make_runtime_folders()
 
 

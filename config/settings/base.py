@@ -78,6 +78,8 @@ DJANGO_APPS = [
     "django.contrib.admin",
 ]
 THIRD_PARTY_APPS = [
+    # Content-Security-Policy (components/csp.py).
+    "csp",
     "django_celery_results",
     "django_celery_beat",
 ]
@@ -144,6 +146,8 @@ MIDDLEWARE = [
     # First, so that it sees every response last: header values as plain str (WSGI).
     "config.middleware.PlainHeaderValuesMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (components/csp.py).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -230,4 +234,5 @@ from .components.accounts import *  # noqa: E402, F403
 from .components.api import *  # noqa: E402, F403
 from .components.blog import *  # noqa: E402, F403
 from .components.celery import *  # noqa: E402, F403
+from .components.csp import *  # noqa: E402, F403
 from .components.reminders import *  # noqa: E402, F403

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from urllib.error import URLError
 
 import pytest
@@ -59,6 +60,10 @@ def test_signup_page_shows_the_recaptcha_widget(client, recaptcha_keys):
     assert "site-key-for-tests" in html
     assert "g-recaptcha" in html
     assert 'name="captcha_1"' not in html
+    # No inline script (the Content-Security-Policy would block it): Google's only.
+    scripts = re.findall(r"<script[^>]*>", html)
+    assert scripts == ['<script src="https://www.google.com/recaptcha/api.js">'], scripts
+    assert "data-callback" not in html
 
 
 def test_google_says_yes_and_the_user_is_created(client, recaptcha_keys, google):

@@ -26,6 +26,8 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer as JWTRefreshSerializer
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.utils import get_md5_hash_password
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from config.api_parsing import body_limit_message
@@ -139,6 +141,9 @@ class TokenObtainPairResponseSerializer(serializers.Serializer):
 
 class TokenRefreshResponseSerializer(serializers.Serializer):
     access = serializers.CharField()
+    refresh = serializers.CharField(
+        help_text="A new refresh token: the one sent is blacklisted and works no more."
+    )
 
 
 class TokenObtainView(TokenObtainPairView):
@@ -156,15 +161,28 @@ class TokenObtainView(TokenObtainPairView):
 
 
 class TokenRefreshSerializer(JWTRefreshSerializer):
-    """simplejwt's, where the token of a deleted user is a 401, not ``DoesNotExist``."""
+    """simplejwt's, refusing (401) the refresh token of a user who is deleted or
+    inactive, or whose password changed since it was issued.
+
+    simplejwt checks the password only for access tokens (``CHECK_REVOKE_TOKEN``): each
+    token carries a hash of the user's password hash, which changes with the password.
+    With ``ROTATE_REFRESH_TOKENS`` every refresh returns a new refresh token and the
+    old one is blacklisted (``token_blacklist``), so a refresh token works once.
+    """
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
-        try:
-            return super().validate(attrs)
-        except get_user_model().DoesNotExist:
+        refresh = self.token_class(attrs["refresh"])  # TokenError: the view's 401
+        user_id = refresh.payload.get(jwt_settings.USER_ID_CLAIM)
+        user = get_user_model().objects.filter(**{jwt_settings.USER_ID_FIELD: user_id}).first()
+        if user is None or not jwt_settings.USER_AUTHENTICATION_RULE(user):
             raise AuthenticationFailed(
                 self.error_messages["no_active_account"], "no_active_account"
-            ) from None
+            )
+        if jwt_settings.CHECK_REVOKE_TOKEN and refresh.payload.get(
+            jwt_settings.REVOKE_TOKEN_CLAIM
+        ) != get_md5_hash_password(user.password):
+            raise AuthenticationFailed("The user's password has been changed.", "password_changed")
+        return super().validate(attrs)
 
 
 class TokenRefreshThrottledView(TokenRefreshView):

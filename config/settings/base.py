@@ -106,6 +106,8 @@ INSTALLED_APPS = [
     # The API (components/api.py).
     "rest_framework",
     "rest_framework_simplejwt",
+    # Rotated refresh tokens are blacklisted (components/api.py, docs/security.md).
+    "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",

@@ -53,6 +53,12 @@ SIMPLE_JWT = {
         "JWT_SIGNING_KEY", default="insecure-local-jwt-key-never-use-in-production"
     ),
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # A refresh answers a new refresh token and blacklists the one sent (it works
+    # once); every token carries a hash of the password hash, so a new password ends
+    # the tokens issued before it (docs/security.md, "API tokens").
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "CHECK_REVOKE_TOKEN": True,
     "UPDATE_LAST_LOGIN": False,
 }
 

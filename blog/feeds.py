@@ -7,13 +7,19 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
 from .models import Post
+from .validators import strip_control_characters as xml_safe
 
 FEED_SIZE = 20
 
 
 class LatestPostsFeed(Feed):
     """Links are made absolute from the host the reader asked for, not from the Sites
-    framework's row, so they are right behind any host name without configuration."""
+    framework's row, so they are right behind any host name without configuration.
+
+    Every stored string is passed through ``xml_safe``: the forms, the API and the
+    services refuse control characters, but a row written another way (the ORM, a
+    migration, an import) must not make the feed unreadable (Django's feed generator
+    raises on them; U+FFFE would make the XML invalid)."""
 
     title = "Lightblog"
     description = "The latest posts on Lightblog."
@@ -44,11 +50,11 @@ class LatestPostsFeed(Feed):
         )
 
     def item_title(self, item: Post) -> str:
-        return item.title
+        return xml_safe(item.title)
 
     def item_description(self, item: Post) -> str:
         # Already sanitized when the post was saved; the feed escapes it as text.
-        return item.html
+        return xml_safe(item.html)
 
     def item_pubdate(self, item: Post):
         return item.publish_date
@@ -57,10 +63,10 @@ class LatestPostsFeed(Feed):
         return item.updated
 
     def item_author_name(self, item: Post) -> str:
-        return item.author.get_username()
+        return xml_safe(item.author.get_username())
 
     def item_categories(self, item: Post) -> list[str]:
-        return [tag.title for tag in item.tags.all()]
+        return [xml_safe(tag.title) for tag in item.tags.all()]
 
 
 class LatestPostsAtomFeed(LatestPostsFeed):

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .rendering import excerpt_from_html, render_markdown, unique_slug
+from .validators import no_control_characters, publish_date_in_range
 
 # Limits shared by the models, the forms and the API.
 POST_TITLE_MAX_LENGTH = 200
@@ -36,7 +37,12 @@ class User(AbstractUser):
 
 
 class Tag(models.Model):
-    title = models.CharField(_("title"), max_length=TAG_TITLE_MAX_LENGTH, unique=True)
+    title = models.CharField(
+        _("title"),
+        max_length=TAG_TITLE_MAX_LENGTH,
+        unique=True,
+        validators=[no_control_characters],
+    )
     slug = models.SlugField(
         _("slug"), max_length=TAG_TITLE_MAX_LENGTH + 10, unique=True, allow_unicode=True
     )
@@ -82,7 +88,9 @@ class PostQuerySet(models.QuerySet):
 
 
 class Post(models.Model):
-    title = models.CharField(_("title"), max_length=POST_TITLE_MAX_LENGTH)
+    title = models.CharField(
+        _("title"), max_length=POST_TITLE_MAX_LENGTH, validators=[no_control_characters]
+    )
     # Made once from the title (unicode kept) and never changed, so links stay valid.
     slug = models.SlugField(
         _("slug"),
@@ -94,13 +102,18 @@ class Post(models.Model):
     text = models.TextField(
         _("text"),
         help_text=_("Markdown."),
-        validators=[MaxLengthValidator(POST_TEXT_MAX_LENGTH)],
+        validators=[MaxLengthValidator(POST_TEXT_MAX_LENGTH), no_control_characters],
     )
     # The Markdown rendered and sanitized once, when the post is saved, so a page
     # view never runs Markdown or the sanitizer.
     html = models.TextField(_("HTML"), editable=False, default="")
     excerpt = models.TextField(_("excerpt"), editable=False, default="")
-    publish_date = models.DateTimeField(_("publish date"), default=timezone.now, db_index=True)
+    publish_date = models.DateTimeField(
+        _("publish date"),
+        default=timezone.now,
+        db_index=True,
+        validators=[publish_date_in_range],
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -147,7 +160,7 @@ class Comment(models.Model):
     text = models.TextField(
         _("text"),
         max_length=COMMENT_TEXT_MAX_LENGTH,
-        validators=[MaxLengthValidator(COMMENT_TEXT_MAX_LENGTH)],
+        validators=[MaxLengthValidator(COMMENT_TEXT_MAX_LENGTH), no_control_characters],
     )
     date = models.DateTimeField(_("date"), default=timezone.now, db_index=True)
     user = models.ForeignKey(

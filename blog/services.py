@@ -15,7 +15,9 @@ from datetime import datetime
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from reminders import services as reminder_services
 
@@ -187,3 +189,20 @@ def user_revoke_poster(*, user: User) -> bool:
         return False
     user.groups.remove(group)
     return True
+
+
+@transaction.atomic
+def user_api_tokens_revoke(*, user: User) -> int:
+    """Blacklist every unexpired refresh token issued to the user; returns how many.
+
+    Called when an account is deactivated, so reactivating it does not bring its old
+    tokens back. (A password change needs no call: every token carries a hash of the
+    password hash and stops working with it, ``config.api``.)
+    """
+    tokens = OutstandingToken.objects.filter(
+        user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True
+    )
+    blacklisted = BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in tokens], ignore_conflicts=True
+    )
+    return len(blacklisted)

@@ -2,6 +2,7 @@
 
 from django.db import DEFAULT_DB_ALIAS, transaction
 
+from . import services
 from .cache import content_changed
 from .services import roles_ensure
 
@@ -23,3 +24,9 @@ def ensure_roles_after_migrate(sender, using=DEFAULT_DB_ALIAS, apps=None, **kwar
         except LookupError:
             return
     roles_ensure()
+
+
+def user_saved(sender, instance, **kwargs) -> None:
+    """An inactive account has no API token left once this commits."""
+    if not instance.is_active:
+        transaction.on_commit(lambda: services.user_api_tokens_revoke(user=instance))

@@ -8,29 +8,86 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import (
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, status
+from rest_framework.exceptions import AuthenticationFailed, ParseError
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer as JWTRefreshSerializer
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.utils import get_md5_hash_password
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from config.api_parsing import body_limit_message
 
+
+# ERRORS
+# ------------------------------------------------------------------------------
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, plus Django's ``ValidationError`` from a service's ``full_clean()``.
+    """DRF's handler, plus the errors Django raises that DRF leaves to Django's HTML pages.
 
-    Services validate with ``full_clean()`` and raise Django's ``ValidationError``; here it
-    becomes a 400 with the same ``{"field": ["message"]}`` body a serializer error has,
-    instead of a 500.
+    - Django's ``ValidationError`` from a service's ``full_clean()`` becomes a 400 with
+      the same ``{"field": ["message"]}`` body a serializer error has, instead of a 500.
+    - A body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is a JSON 413 naming the limit, and too
+      many form fields or files a JSON 400, instead of Django's HTML 400 page.
     """
     if isinstance(exc, DjangoValidationError):
         exc = serializers.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, RequestDataTooBig):
+        return Response(
+            {"detail": body_limit_message()}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+        )
+    elif isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        exc = ParseError(str(exc))
     return drf_exception_handler(exc, context)
+
+
+class StrictCharField(serializers.CharField):
+    """A string, and only a string: DRF's ``CharField`` turns ``5`` into ``"5"``.
+
+    A number, a boolean, a list or an object where text is expected is a 400, so a
+    client's type error is reported instead of stored as its ``str()``.
+    """
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class DateTimeField(serializers.DateTimeField):
+    """DRF's, where a date that leaves the calendar in the site's time zone is a 400.
+
+    DRF catches the ``OverflowError`` of an aware date but not of a naive one made aware
+    in ``TIME_ZONE`` ("0001-01-01T00:00" east of UTC).
+    """
+
+    def enforce_timezone(self, value):
+        try:
+            return super().enforce_timezone(value)
+        except OverflowError:
+            self.fail("overflow")
+
+
+class StrictEmailField(serializers.EmailField):
+    """An address, and only as a string (see ``StrictCharField``)."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class AutoSchema(SpectacularAutoSchema):
@@ -84,6 +141,9 @@ class TokenObtainPairResponseSerializer(serializers.Serializer):
 
 class TokenRefreshResponseSerializer(serializers.Serializer):
     access = serializers.CharField()
+    refresh = serializers.CharField(
+        help_text="A new refresh token: the one sent is blacklisted and works no more."
+    )
 
 
 class TokenObtainView(TokenObtainPairView):
@@ -100,9 +160,35 @@ class TokenObtainView(TokenObtainPairView):
         return super().post(request, *args, **kwargs)
 
 
+class TokenRefreshSerializer(JWTRefreshSerializer):
+    """simplejwt's, refusing (401) the refresh token of a user who is deleted or
+    inactive, or whose password changed since it was issued.
+
+    simplejwt checks the password only for access tokens (``CHECK_REVOKE_TOKEN``): each
+    token carries a hash of the user's password hash, which changes with the password.
+    With ``ROTATE_REFRESH_TOKENS`` every refresh returns a new refresh token and the
+    old one is blacklisted (``token_blacklist``), so a refresh token works once.
+    """
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+        refresh = self.token_class(attrs["refresh"])  # TokenError: the view's 401
+        user_id = refresh.payload.get(jwt_settings.USER_ID_CLAIM)
+        user = get_user_model().objects.filter(**{jwt_settings.USER_ID_FIELD: user_id}).first()
+        if user is None or not jwt_settings.USER_AUTHENTICATION_RULE(user):
+            raise AuthenticationFailed(
+                self.error_messages["no_active_account"], "no_active_account"
+            )
+        if jwt_settings.CHECK_REVOKE_TOKEN and refresh.payload.get(
+            jwt_settings.REVOKE_TOKEN_CLAIM
+        ) != get_md5_hash_password(user.password):
+            raise AuthenticationFailed("The user's password has been changed.", "password_changed")
+        return super().validate(attrs)
+
+
 class TokenRefreshThrottledView(TokenRefreshView):
     """Exchange a refresh token for a new access token."""
 
+    serializer_class = TokenRefreshSerializer
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
 

@@ -21,6 +21,8 @@ class ProjectConfig(AppConfig):
     verbose_name = "Lightblog"
 
     def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the system checks)
+
         make_runtime_folders()
         # The /metrics system check, and a worker's metrics port once its pool is up.
         from celery.signals import worker_ready

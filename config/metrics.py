@@ -116,7 +116,7 @@ def check_metrics_settings(app_configs=None, **kwargs) -> list[Error]:
                 Error(
                     f"METRICS_ALLOWED_IPS: {entry!r} is not an address or a network.",
                     hint="Give addresses or CIDR networks, e.g. 127.0.0.1,10.0.0.0/8.",
-                    id="config.E001",
+                    id="config.E002",
                 )
             )
     return errors

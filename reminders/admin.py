@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .models import DigestRun, Reminder
+from .permissions import can_cancel_reminders, can_send_reminders
 from .services import (
     RESCHEDULABLE,
     BulkChange,
@@ -95,16 +96,23 @@ class ReminderAdmin(admin.ModelAdmin):
 
     # ACTIONS
     # --------------------------------------------------------------------------
-    @admin.action(description=_("Send now"), permissions=["change"])
+    # The actions need the permissions the API's do (reminders/permissions.py).
+    def has_send_permission(self, request: HttpRequest) -> bool:
+        return can_send_reminders(request.user)
+
+    def has_cancel_permission(self, request: HttpRequest) -> bool:
+        return can_cancel_reminders(request.user)
+
+    @admin.action(description=_("Send now"), permissions=["send"])
     def send_now(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
         # Many at once go out in batches (one claim per batch, sent over a few connections).
         self._report(request, reminders_send_now(reminders=queryset), _("queued to send now"))
 
-    @admin.action(description=_("Cancel"), permissions=["change"])
+    @admin.action(description=_("Cancel"), permissions=["cancel"])
     def cancel(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
         self._apply(request, queryset, reminder_cancel, _("cancelled"))
 
-    @admin.action(description=_("Send again"), permissions=["change"])
+    @admin.action(description=_("Send again"), permissions=["send"])
     def send_again(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
         self._report(request, reminders_send_again(reminders=queryset), _("queued to send again"))
 

@@ -149,6 +149,12 @@ class Reminder(models.Model):
         ordering = ["-date"]
         verbose_name = _("reminder")
         verbose_name_plural = _("reminders")
+        # Beside Django's view/add/change/delete: the admin's actions and the API's
+        # (reminders/permissions.py).
+        permissions = [
+            ("send_reminder", _("Can send reminders now or again")),
+            ("cancel_reminder", _("Can cancel reminders")),
+        ]
         indexes = [
             # "Pending and due": the claim, dispatch_due and reminders_status.
             models.Index(fields=["status", "next_attempt_at"], name="reminder_status_due_idx"),

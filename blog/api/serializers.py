@@ -18,6 +18,8 @@ from blog.models import (
     Tag,
 )
 from blog.services import MAX_TAGS_PER_POST
+from blog.validators import no_control_characters, publish_date_in_range
+from config.api import DateTimeField, StrictCharField
 
 
 def no_comma(value: str) -> None:
@@ -72,16 +74,22 @@ class PostSerializer(serializers.ModelSerializer):
 class PostInputSerializer(serializers.Serializer):
     """What a client sends to create or change a post."""
 
-    title = serializers.CharField(max_length=POST_TITLE_MAX_LENGTH)
-    text = serializers.CharField(max_length=POST_TEXT_MAX_LENGTH, help_text="Markdown.")
+    title = StrictCharField(max_length=POST_TITLE_MAX_LENGTH, validators=[no_control_characters])
+    text = StrictCharField(
+        max_length=POST_TEXT_MAX_LENGTH, validators=[no_control_characters], help_text="Markdown."
+    )
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=TAG_TITLE_MAX_LENGTH, validators=[no_comma]),
+        child=StrictCharField(
+            max_length=TAG_TITLE_MAX_LENGTH, validators=[no_comma, no_control_characters]
+        ),
         max_length=MAX_TAGS_PER_POST,
         required=False,
         help_text="Tag titles; tags that do not exist yet are created.",
     )
-    publish_date = serializers.DateTimeField(
-        required=False, help_text="When the post appears; now when left out."
+    publish_date = DateTimeField(
+        required=False,
+        validators=[publish_date_in_range],
+        help_text="When the post appears; now when left out.",
     )
 
 
@@ -103,7 +111,7 @@ class CommentSerializer(serializers.ModelSerializer):
 
 
 class CommentInputSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=COMMENT_TEXT_MAX_LENGTH)
+    text = StrictCharField(max_length=COMMENT_TEXT_MAX_LENGTH, validators=[no_control_characters])
 
 
 # TAGS

@@ -78,6 +78,8 @@ DJANGO_APPS = [
     "django.contrib.admin",
 ]
 THIRD_PARTY_APPS = [
+    # Content-Security-Policy (components/csp.py).
+    "csp",
     "django_celery_results",
     "django_celery_beat",
 ]
@@ -104,6 +106,8 @@ INSTALLED_APPS = [
     # The API (components/api.py).
     "rest_framework",
     "rest_framework_simplejwt",
+    # Rotated refresh tokens are blacklisted (components/api.py, docs/security.md).
+    "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -141,7 +145,11 @@ AUTH_PASSWORD_VALIDATORS = [
 # MIDDLEWARE
 # ------------------------------------------------------------------------------
 MIDDLEWARE = [
+    # First, so that it sees every response last: header values as plain str (WSGI).
+    "config.middleware.PlainHeaderValuesMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (components/csp.py).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -151,6 +159,13 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
+
+# REQUESTS
+# ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/settings/#data-upload-max-memory-size
+# The largest request body read (forms and the API alike): a 100,000-character post
+# is at most 400 KB of UTF-8. Larger bodies are refused (a JSON 413 in the API).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 
 # STATIC
 # ------------------------------------------------------------------------------
@@ -221,5 +236,6 @@ from .components.accounts import *  # noqa: E402, F403
 from .components.api import *  # noqa: E402, F403
 from .components.blog import *  # noqa: E402, F403
 from .components.celery import *  # noqa: E402, F403
+from .components.csp import *  # noqa: E402, F403
 from .components.monitoring import *  # noqa: E402, F403
 from .components.reminders import *  # noqa: E402, F403

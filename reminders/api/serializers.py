@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from config.api import DateTimeField, StrictCharField, StrictEmailField
 from reminders.models import DEFAULT_SUBJECT, SUBJECT_MAX_LENGTH, TEXT_MAX_LENGTH, Reminder
 
 
@@ -41,9 +42,9 @@ class ReminderSerializer(serializers.ModelSerializer):
 
 
 class ReminderInputSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
-    text = serializers.CharField(max_length=TEXT_MAX_LENGTH)
-    date = serializers.DateTimeField(help_text="When to send; a past date sends now.")
-    subject = serializers.CharField(
+    email = StrictEmailField(max_length=254)
+    text = StrictCharField(max_length=TEXT_MAX_LENGTH)
+    date = DateTimeField(help_text="When to send; a past date sends now.")
+    subject = StrictCharField(
         max_length=SUBJECT_MAX_LENGTH, required=False, default=DEFAULT_SUBJECT
     )

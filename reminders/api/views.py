@@ -1,5 +1,8 @@
 """Staff's reminder endpoints: list, read, create, and the admin's actions.
 
+Each needs the model permission the admin asks for the same thing (``view``, ``add``,
+the custom ``send`` and ``cancel``): ``api/permissions.py``.
+
 Creating goes through ``reminder_create``, so the ``post_save`` receiver schedules the
 email after commit exactly as for a reminder made in the admin; the actions call the
 services the admin actions call. No endpoint writes a delivery field.
@@ -14,7 +17,6 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -28,6 +30,7 @@ from reminders.services import (
 )
 
 from .filters import ReminderFilter
+from .permissions import ReminderPermission
 from .serializers import ReminderInputSerializer, ReminderSerializer
 
 CONFLICT = {
@@ -63,7 +66,8 @@ def action_schema(summary: str) -> Callable:
 )
 class ReminderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = ReminderSerializer
-    permission_classes = [IsAdminUser]
+    # The admin's model permissions, per action (reminders/permissions.py).
+    permission_classes = [ReminderPermission]
     filterset_class = ReminderFilter
 
     def get_queryset(self) -> QuerySet[Reminder]:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from urllib.error import URLError
 
 import pytest
 
 from blog.models import User
 from tests.accounts.conftest import GOOD_PASSWORD, SIGNUP_URL
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -58,6 +60,10 @@ def test_signup_page_shows_the_recaptcha_widget(client, recaptcha_keys):
     assert "site-key-for-tests" in html
     assert "g-recaptcha" in html
     assert 'name="captcha_1"' not in html
+    # No inline script (the Content-Security-Policy would block it): Google's only.
+    scripts = re.findall(r"<script[^>]*>", html)
+    assert scripts == ['<script src="https://www.google.com/recaptcha/api.js">'], scripts
+    assert "data-callback" not in html
 
 
 def test_google_says_yes_and_the_user_is_created(client, recaptcha_keys, google):
@@ -94,3 +100,14 @@ def test_google_unreachable_is_a_form_error_not_a_crash(client, recaptcha_keys, 
     assert response.status_code == 200
     assert "captcha" in response.context["form"].errors
     assert User.objects.count() == 0
+
+
+def test_google_says_no_and_no_other_error_is_shown(client, recaptcha_keys, google):
+    """A taken address is not revealed to whoever has not passed the CAPTCHA."""
+    UserFactory(username="robotcheck", email="robotcheck@example.com")
+    google.success = False
+
+    response = client.post(SIGNUP_URL, data())
+
+    assert list(response.context["form"].errors) == ["captcha"]
+    assert len(google.requests) == 1

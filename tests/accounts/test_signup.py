@@ -189,3 +189,41 @@ class TestBadInput:
 
         assert response.status_code == 403
         assert User.objects.count() == 0
+
+
+class TestTheCaptchaComesFirst:
+    """Until the CAPTCHA passes, no other field is checked: addresses and usernames
+    cannot be enumerated without solving it (issue #19)."""
+
+    @pytest.mark.parametrize(
+        ("field", "value"), [("email", "SHARED@example.com"), ("username", "Taken")]
+    )
+    def test_a_wrong_captcha_withholds_whether_an_account_exists(self, client, field, value):
+        UserFactory(username="taken", email="shared@example.com")
+        data = signup_data(client, **{field: value})
+        data["captcha_1"] = "wrong" if data["captcha_1"] != "wrong" else "right"
+
+        response = client.post(SIGNUP_URL, data)
+
+        assert response.status_code == 200
+        assert list(form_errors(response)) == ["captcha"]
+        assert "already" not in response.content.decode()
+        assert User.objects.count() == 1
+
+    def test_a_wrong_captcha_withholds_every_other_error(self, client):
+        data = signup_data(client, email="not-an-email", password2="different", username="")
+        data["captcha_1"] = "wrong" if data["captcha_1"] != "wrong" else "right"
+
+        response = client.post(SIGNUP_URL, data)
+
+        assert list(form_errors(response)) == ["captcha"]
+
+    def test_a_right_captcha_then_shows_the_other_errors_and_is_spent(self, client):
+        UserFactory(username="taken", email="shared@example.com")
+        data = signup_data(client, email="shared@example.com")
+
+        response = client.post(SIGNUP_URL, data)
+
+        assert list(form_errors(response)) == ["email"]
+        assert "already registered" in form_errors(response)["email"][0]
+        assert not CaptchaStore.objects.filter(hashkey=data["captcha_0"]).exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -62,6 +63,20 @@ def users(author) -> dict[str, object]:
         "admin": UserFactory(username="admin", roles=[DEFAULT_GROUP, ADMIN_GROUP], is_staff=True),
         "staff": UserFactory(username="staff", is_staff=True),
     }
+
+
+REMINDER_PERMISSIONS = ["view", "add", "change", "send", "cancel"]
+
+
+def grant_reminder_permissions(user, *names: str):
+    """Give ``user`` these reminder permissions (``view``, ``add``, ``send``, ...), all by
+    default, as an operator would in the admin; returns the user, fresh from the database
+    (``has_perm`` caches what it read)."""
+    codenames = [f"{name}_reminder" for name in names or REMINDER_PERMISSIONS]
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="reminders", codename__in=codenames)
+    )
+    return type(user).objects.get(pk=user.pk)
 
 
 def client_for(user) -> APIClient:

@@ -1,5 +1,8 @@
 """/api/reminders/: staff schedule, inspect, send now and cancel reminders.
 
+``staff`` here is a staff user with every reminder permission (an operator); who may
+do what is in ``test_reminder_permissions.py``.
+
 The API calls the reminders services the admin calls; the worker tests prove the
 email then goes out through the real pipeline (worker, broker, SMTP server).
 """
@@ -17,7 +20,7 @@ from reminders.models import Reminder, ReminderStatus
 from tests.reminders.factories import ReminderFactory
 from tests.support.polling import wait_until
 
-from .conftest import client_for
+from .conftest import client_for, grant_reminder_permissions
 
 pytestmark = pytest.mark.django_db
 
@@ -29,8 +32,14 @@ def detail(reminder) -> str:
 
 
 @pytest.fixture
-def staff(users):
-    return client_for(users["staff"])
+def operator(users):
+    """Staff with every reminder permission."""
+    return grant_reminder_permissions(users["staff"])
+
+
+@pytest.fixture
+def staff(operator):
+    return client_for(operator)
 
 
 def later(**delta) -> timezone.datetime:
@@ -81,8 +90,9 @@ def test_reminder_list_query_count_is_constant(staff, users, django_assert_num_q
     for n in range(6):
         ReminderFactory(date=later(), user=UserFactory(username=f"reader{n}"))
 
-    # The token's user, the COUNT, the page with its users joined.
-    with django_assert_num_queries(3):
+    # The token's user, their permissions and their groups' (has_perm, read once per
+    # request), the COUNT, the page with its users joined.
+    with django_assert_num_queries(5):
         response = staff.get(LIST)
 
     assert [r["user"] for r in response.data["results"]].count(None) == 0
@@ -274,9 +284,9 @@ def test_the_actions_need_post(staff) -> None:
 @pytest.mark.worker
 @pytest.mark.usefixtures("fast_pipeline")
 def test_a_reminder_created_over_the_api_is_emailed_by_the_worker(
-    celery_worker, smtp_server, users
+    celery_worker, smtp_server, operator
 ) -> None:
-    response = client_for(users["staff"]).post(
+    response = client_for(operator).post(
         LIST,
         {
             "email": "api-reader@example.com",
@@ -301,11 +311,11 @@ def test_a_reminder_created_over_the_api_is_emailed_by_the_worker(
 @pytest.mark.worker
 @pytest.mark.usefixtures("fast_pipeline")
 def test_send_now_over_the_api_emails_a_far_future_reminder(
-    celery_worker, smtp_server, users
+    celery_worker, smtp_server, operator
 ) -> None:
     reminder = ReminderFactory(email="someday@example.com", date=later(days=30))
 
-    response = client_for(users["staff"]).post(f"{detail(reminder)}send-now/")
+    response = client_for(operator).post(f"{detail(reminder)}send-now/")
     assert response.status_code == 200
 
     messages = smtp_server.recorder.wait_for(1)

@@ -96,6 +96,6 @@ def test_a_bad_allow_list_entry_fails_the_check(settings) -> None:
 
     errors = check_metrics_settings()
 
-    assert [error.id for error in errors] == ["config.E001", "config.E001"]
+    assert [error.id for error in errors] == ["config.E002", "config.E002"]
     assert all(error.level == checks.ERROR for error in errors)
     assert "not-an-address" in errors[0].msg

@@ -185,3 +185,84 @@ def test_sqlite_folders_are_those_of_the_database_files_only() -> None:
     }
 
     assert sqlite_folders(databases) == {Path("/srv/a"), Path("/srv/b")}
+
+
+# HSTS AND THE API'S SIGNING KEY
+# ------------------------------------------------------------------------------
+PRINT_SECURITY = (
+    "from django.conf import settings; "
+    "print(settings.SECURE_HSTS_SECONDS, settings.SECURE_HSTS_PRELOAD, "
+    "settings.SECURE_HSTS_INCLUDE_SUBDOMAINS)"
+)
+
+
+def production_settings(**env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV}
+    return subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {PRINT_SECURITY}"],
+        cwd=BASE_DIR,
+        env={**clean, **PRODUCTION_ENV, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_hsts_is_a_year_without_preload_by_default() -> None:
+    result = production_settings()
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["31536000", "False", "True"]
+
+
+def test_production_hsts_is_lowered_and_preloaded_only_when_the_operator_says() -> None:
+    result = production_settings(DJANGO_SECURE_HSTS_SECONDS="300", DJANGO_SECURE_HSTS_PRELOAD="1")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["300", "True", "True"]
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("x", "JWT_SIGNING_KEY has 1 characters"),
+        ("abcde" * 9, "JWT_SIGNING_KEY has 45 characters"),
+        ("a" * 60, "(1 different)"),
+        ("insecure-local-jwt-key-never-use-in-production-" + "z" * 10, "local default"),
+    ],
+)
+def test_production_refuses_to_start_with_a_weak_jwt_signing_key(key: str, message: str) -> None:
+    result = run_manage({**PRODUCTION_ENV, "JWT_SIGNING_KEY": key}, "check")
+
+    assert result.returncode != 0
+    assert message in result.stderr
+    if len(key) > 20:
+        assert key not in result.stderr  # the key itself is never printed
+
+
+@pytest.mark.parametrize(
+    "key", ["", "short", "insecure-local-jwt-key-never-use-in-production", "b" * 80]
+)
+def test_check_deploy_refuses_a_weak_jwt_signing_key(key: str) -> None:
+    from config.checks import jwt_signing_key
+
+    with override_settings(SIMPLE_JWT={**settings.SIMPLE_JWT, "SIGNING_KEY": key}):
+        errors = jwt_signing_key(None)
+
+    assert [error.id for error in errors] == ["config.E001"]
+
+
+def test_check_deploy_accepts_a_long_random_jwt_signing_key() -> None:
+    from config.checks import jwt_signing_key
+
+    key = PRODUCTION_ENV["JWT_SIGNING_KEY"]
+    with override_settings(SIMPLE_JWT={**settings.SIMPLE_JWT, "SIGNING_KEY": key}):
+        assert jwt_signing_key(None) == []
+
+
+def test_check_deploy_reports_the_local_default_key() -> None:
+    """The test settings use the local default: `check --deploy` says so."""
+    result = run_manage({"DJANGO_SETTINGS_MODULE": "config.settings.test"}, "check", "--deploy")
+
+    assert result.returncode != 0
+    assert "config.E001" in result.stderr + result.stdout

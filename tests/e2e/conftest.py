@@ -40,6 +40,7 @@ from django.db.models import Q
 from playwright.sync_api import (
     Browser,
     BrowserContext,
+    ConsoleMessage,
     Locator,
     Page,
     Response,
@@ -172,14 +173,27 @@ _OVERFLOWING_JS = """
 """
 
 
+# Every Content-Security-Policy violation a page reports, logged as a console error
+# (Chromium also logs its own "Refused to ..." line; either is caught).
+CSP_VIOLATION = "CSP violation:"
+_CSP_LISTENER_JS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} blocked `
+                + `${event.blockedURI || "inline"} (${event.sourceFile}:${event.lineNumber})`);
+});
+"""
+
+
 @dataclass
 class PageChecker:
     """Checks that a page looks right and saves what it looks like.
 
     ``check_page(page, "home")`` asserts: a non-empty title, exactly one ``h1``, a
     viewport meta tag (without it phones render a shrunken desktop page), no static
-    file (CSS, script, image, font) that failed to load, no script error, and no
-    horizontal scroll at a 390-pixel phone width. It saves full-page screenshots,
+    file (CSS, script, image, font) that failed to load, no script error, no
+    Content-Security-Policy violation (a blocked script, style, image, frame or form
+    target), and no horizontal scroll at a 390-pixel phone width. It saves full-page
+    screenshots,
     ``NN-home-desktop.png`` (1280 wide) and ``NN-home-phone.png`` (390 wide), in this
     test's folder under the session's screenshot folder.
     """
@@ -200,8 +214,16 @@ class PageChecker:
             }:
                 self.broken.append(f"{response.status} {response.url}")
 
+        def on_console(message: ConsoleMessage) -> None:
+            if message.type == "error" and (
+                CSP_VIOLATION in message.text or "Content Security Policy" in message.text
+            ):
+                self.broken.append(message.text)
+
         page.on("response", on_response)
         page.on("pageerror", lambda error: self.broken.append(f"script error: {error}"))
+        page.on("console", on_console)
+        page.add_init_script(_CSP_LISTENER_JS)
 
     def __call__(self, page: Page, name: str, *, h1_count: int = 1) -> None:
         page.wait_for_load_state("load")

@@ -212,6 +212,22 @@ def gunicorn(
     return ManagedProcess("gunicorn", argv, env=env, log_dir=log_dir)
 
 
+def runserver(*, env: dict[str, str], log_dir: Path, port: int) -> ManagedProcess:
+    """``manage.py runserver 127.0.0.1:port``, as ``make run`` serves the site.
+
+    Its WSGI layer (``wsgiref``) is stricter than gunicorn's and the test client: a
+    header value that is not exactly a ``str`` is a 500 there only.
+    """
+    argv = [
+        sys.executable,
+        str(BASE_DIR / "manage.py"),
+        "runserver",
+        f"127.0.0.1:{port}",
+        "--noreload",
+    ]
+    return ManagedProcess("runserver", argv, env=env, log_dir=log_dir)
+
+
 WORKER_READY = " ready."
 BEAT_READY = "beat: Starting..."
 

@@ -32,6 +32,12 @@ REST_FRAMEWORK = {
         "token": env.str("API_THROTTLE_TOKEN", default="10/minute"),
     },
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    # Bounded by DATA_UPLOAD_MAX_MEMORY_SIZE, and JSON nested too deeply is a 400.
+    "DEFAULT_PARSER_CLASSES": [
+        "config.api_parsing.JSONParser",
+        "config.api_parsing.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -47,6 +53,12 @@ SIMPLE_JWT = {
         "JWT_SIGNING_KEY", default="insecure-local-jwt-key-never-use-in-production"
     ),
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # A refresh answers a new refresh token and blacklists the one sent (it works
+    # once); every token carries a hash of the password hash, so a new password ends
+    # the tokens issued before it (docs/security.md, "API tokens").
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "CHECK_REVOKE_TOKEN": True,
     "UPDATE_LAST_LOGIN": False,
 }
 

@@ -1,0 +1,48 @@
+"""System checks of the project's own security settings (``manage.py check --deploy``).
+
+Registered by ``ProjectConfig.ready()``. Production also refuses to start with a bad
+key (``config/settings/production.py`` calls ``jwt_signing_key_problem``), as it does
+without one.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, register
+
+# Like Django's check of SECRET_KEY (security.W009): long and varied enough not to be
+# guessed; the local defaults start with "insecure-".
+JWT_KEY_MIN_LENGTH = 50
+JWT_KEY_MIN_UNIQUE_CHARACTERS = 5
+INSECURE_PREFIX = "insecure-"
+
+
+def jwt_signing_key_problem(key: str | None) -> str | None:
+    """Why ``key`` may not sign API tokens in production, or None when it may."""
+    key = key or ""
+    if not key:
+        return "JWT_SIGNING_KEY is empty"
+    if key.startswith(INSECURE_PREFIX):
+        return "JWT_SIGNING_KEY is the local default"
+    if len(key) < JWT_KEY_MIN_LENGTH or len(set(key)) < JWT_KEY_MIN_UNIQUE_CHARACTERS:
+        return (
+            f"JWT_SIGNING_KEY has {len(key)} characters ({len(set(key))} different): it needs "
+            f"at least {JWT_KEY_MIN_LENGTH}, {JWT_KEY_MIN_UNIQUE_CHARACTERS} of them different"
+        )
+    return None
+
+
+@register(Tags.security, deploy=True)
+def jwt_signing_key(app_configs, **kwargs) -> list[CheckMessage]:
+    """Whoever knows the key can mint an access token for any user, staff included."""
+    problem = jwt_signing_key_problem(settings.SIMPLE_JWT.get("SIGNING_KEY"))
+    if problem is None:
+        return []
+    return [
+        Error(
+            f"{problem}: anyone who guesses it can sign API tokens for any user.",
+            hint="Set JWT_SIGNING_KEY to a long random value, e.g. "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'.",
+            id="config.E001",
+        )
+    ]

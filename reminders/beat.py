@@ -35,12 +35,7 @@ class LeaderScheduler(DatabaseScheduler):
         self.max_interval = min(self.max_interval, self.lease_seconds / 3)
 
     def tick(self, *args, **kwargs) -> float:
-        try:
-            held = leadership.beat_lease_hold(holder=self.holder, seconds=self.lease_seconds)
-        except Exception:  # the database is away: schedule nothing, try again soon
-            logger.exception("beat: cannot reach the database for the lease; waiting")
-            held = False
-        if not held:
+        if not self._renew():
             if self.is_leader:
                 logger.warning("beat: %s lost the lease; waiting as a follower", self.holder)
                 self.is_leader = False
@@ -70,6 +65,22 @@ class LeaderScheduler(DatabaseScheduler):
         else:
             self._dirty.discard(new_entry.name)
         return new_entry
+
+    def apply_entry(self, entry, producer=None) -> None:
+        """Publish only if the lease is still ours, checked after ``reserve`` saved the
+        run: a leader that hung past its lease between its tick and this publish
+        finds another holder and sends nothing (that one has read the saved run)."""
+        if not self._renew():
+            logger.warning("beat: %s lost the lease before sending %s", self.holder, entry.name)
+            return
+        super().apply_entry(entry, producer=producer)
+
+    def _renew(self) -> bool:
+        try:
+            return leadership.beat_lease_hold(holder=self.holder, seconds=self.lease_seconds)
+        except Exception:  # the database is away: schedule nothing, try again soon
+            logger.exception("beat: cannot reach the database for the lease; waiting")
+            return False
 
     def close(self) -> None:
         if self.is_leader:

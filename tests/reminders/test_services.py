@@ -106,13 +106,17 @@ def test_update_refuses_delivery_fields() -> None:
         reminder_update(reminder=ReminderFactory(), status=ReminderStatus.SENT)
 
 
-def test_send_now_moves_the_date_to_now() -> None:
-    reminder = ReminderFactory(date=timezone.now() + timedelta(days=3))
+def test_send_now_keeps_the_date_and_moves_the_next_attempt_to_now() -> None:
+    # Issue #15 changed this: "send now" used to overwrite the date with the time of sending.
+    date = timezone.now() + timedelta(days=3)
+    reminder = ReminderFactory(date=date)
+    message_id = reminder.message_id
 
     reminder_send_now(reminder=reminder)
 
-    assert reminder.date <= timezone.now()
-    assert reminder.next_attempt_at == reminder.date
+    assert reminder.date == date
+    assert reminder.next_attempt_at <= timezone.now()
+    assert reminder.message_id == message_id
     assert Reminder.objects.get(pk=reminder.pk).status == ReminderStatus.PENDING
 
 

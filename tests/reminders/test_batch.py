@@ -279,6 +279,14 @@ def test_refusals_are_each_reminders_own_outcome(counting_smtp, settings) -> Non
     assert busy.enqueued_at is not None  # its retry message is published
     others = [r for r in reminders if r not in (gone, busy)]
     assert statuses(others) == [(ReminderStatus.SENT, 1)] * 3
+    # Each reminder's attempt is in its history, with the server's reply (issue #15).
+    history = dict(ReminderAttempt.objects.values_list("reminder_id", "outcome"))
+    assert history == {
+        **{r.pk: "sent" for r in others},
+        gone.pk: "failed",
+        busy.pk: "retry",
+    }
+    assert "550 5.1.1 No such user" in gone.attempt_history.get().smtp_reply
 
 
 @pytest.mark.django_db

@@ -41,10 +41,10 @@ run: seed
 	@echo "  Lightblog: http://127.0.0.1:8000/  (admin: http://127.0.0.1:8000/admin/)"
 	@echo "  web + worker + beat below; Ctrl-C stops all three."
 	@echo
-	$(BIN)/honcho start -f Procfile
+	$(BIN)/python -m config.procfile
 
 web worker beat: migrate
-	$(BIN)/honcho start -f Procfile $@
+	$(BIN)/python -m config.procfile $@
 
 superuser: migrate
 	$(BIN)/python manage.py createsuperuser

@@ -67,6 +67,13 @@ class ReminderAttemptInline(admin.TabularInline):
     def time(self, attempt: ReminderAttempt) -> str:
         return f"{timezone.localtime(attempt.at):%Y-%m-%d %H:%M:%S}"
 
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Whoever may see the reminder sees its history: no permission of its own.
+        opts = Reminder._meta
+        return request.user.has_perm(f"{opts.app_label}.view_{opts.model_name}") or (
+            request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+        )
+
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 

@@ -300,3 +300,22 @@ def test_a_reminder_shows_its_attempts_and_links_its_task_results(admin_client) 
     results = admin_client.get(results_url).content.decode()
     assert change_url(reminder) in results
     assert change_url(other) not in results
+
+
+def test_staff_who_may_view_reminders_see_their_attempts(client) -> None:
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    viewer = UserFactory(username="viewer", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_reminder"))
+    reminder = in_state(ReminderStatus.SENT)
+    ReminderAttempt.objects.create(
+        reminder=reminder, outcome=AttemptOutcome.FAILED, smtp_reply="SMTP 550 gone"
+    )
+    client.force_login(viewer)
+
+    content = client.get(change_url(reminder)).content.decode()
+
+    assert "SMTP 550 gone" in content
+    assert 'name="_save"' not in content

@@ -43,10 +43,10 @@ run: seed
 	@echo "  metrics: http://127.0.0.1:8000/metrics  (docs/monitoring.md)"
 	@echo
 	rm -rf var/metrics && mkdir -p var/metrics
-	PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/var/metrics $(BIN)/honcho start -f Procfile
+	PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/var/metrics $(BIN)/python -m config.procfile
 
 web worker beat: migrate
-	$(BIN)/honcho start -f Procfile $@
+	$(BIN)/python -m config.procfile $@
 
 superuser: migrate
 	$(BIN)/python manage.py createsuperuser

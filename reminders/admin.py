@@ -1,20 +1,26 @@
 """Staff's view of the reminders: what is due, what went out, what failed, and why.
 
 Every write goes through a service, so an edit in the admin reschedules exactly as
-the API or a shell would; the delivery fields are the pipeline's and read-only.
+the API or a shell would; the delivery fields are the pipeline's and read-only. A
+reminder being sent, sent or cancelled opens read-only (no Save buttons); each shows
+its attempts and links to the task results that carried it (``task_results.py``).
 """
 
 from collections.abc import Callable
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import DigestRun, Reminder
+from .models import DigestRun, Reminder, ReminderAttempt, ReminderStatus
 from .permissions import can_cancel_reminders, can_send_reminders
 from .services import (
     RESCHEDULABLE,
@@ -25,6 +31,12 @@ from .services import (
     reminders_send_again,
     reminders_send_now,
 )
+
+# Importing it re-registers the task results admin (readable columns).
+from .task_results import task_results_url
+
+# The confirmation page of "send again" names this many recipients, then counts the rest.
+CONFIRM_LISTED = 100
 
 CONTENT_FIELDS = ("email", "subject", "text", "date", "user")
 DELIVERY_FIELDS = (
@@ -38,7 +50,36 @@ DELIVERY_FIELDS = (
     "claimed_at",
     "created",
     "updated",
+    "task_results",
 )
+
+
+class ReminderAttemptInline(admin.TabularInline):
+    """Each try at sending, newest first: written by the workers, never edited."""
+
+    model = ReminderAttempt
+    fields = ("time", "outcome", "smtp_reply")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("attempts (newest first)")
+
+    @admin.display(description=_("time"), ordering="at")
+    def time(self, attempt: ReminderAttempt) -> str:
+        return f"{timezone.localtime(attempt.at):%Y-%m-%d %H:%M:%S}"
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Whoever may see the reminder sees its history: no permission of its own.
+        opts = Reminder._meta
+        return request.user.has_perm(f"{opts.app_label}.view_{opts.model_name}") or (
+            request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+        )
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
 
 
 @admin.register(Reminder)
@@ -64,17 +105,27 @@ class ReminderAdmin(admin.ModelAdmin):
         ),
     )
     actions = ("send_now", "cancel", "send_again")
+    inlines = (ReminderAttemptInline,)
 
     @admin.display(description=_("last error"))
     def short_error(self, reminder: Reminder) -> str:
         return Truncator(reminder.last_error).chars(60)
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Reminder | None = None):
+    @admin.display(description=_("task results"))
+    def task_results(self, reminder: Reminder) -> str:
+        if reminder.pk is None:
+            return "-"
+        return format_html('<a href="{}">{}</a>', task_results_url(reminder.pk), _("Task results"))
+
+    def get_inlines(self, request: HttpRequest, obj: Reminder | None = None):
+        return self.inlines if obj is not None else ()
+
+    def has_change_permission(self, request: HttpRequest, obj: Reminder | None = None) -> bool:
+        # Sending, sent or cancelled: the page is read-only, without Save buttons, and a
+        # POST to it is refused; "send now" / "send again" make it pending again.
         if obj is not None and obj.status not in RESCHEDULABLE:
-            # Sending, sent or cancelled: what went out stays on record; "send again"
-            # or "send now" make it pending (and editable) again.
-            return (*CONTENT_FIELDS, *DELIVERY_FIELDS)
-        return DELIVERY_FIELDS
+            return False
+        return super().has_change_permission(request, obj)
 
     def save_model(self, request: HttpRequest, obj: Reminder, form, change: bool) -> None:
         if not change:
@@ -113,8 +164,34 @@ class ReminderAdmin(admin.ModelAdmin):
         self._apply(request, queryset, reminder_cancel, _("cancelled"))
 
     @admin.action(description=_("Send again"), permissions=["send"])
-    def send_again(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
-        self._report(request, reminders_send_again(reminders=queryset), _("queued to send again"))
+    def send_again(self, request: HttpRequest, queryset: QuerySet[Reminder]):
+        """Mail these people once more, after a page that lists them (as Django's
+        delete action does): one click never sends an email again."""
+        if request.POST.get("post") == "yes":
+            self._report(
+                request, reminders_send_again(reminders=queryset), _("queued to send again")
+            )
+            return None
+        allowed = (ReminderStatus.SENT, ReminderStatus.FAILED)
+        eligible = queryset.filter(status__in=allowed).order_by("email")
+        count = eligible.count()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Send these reminders again?"),
+            "opts": self.model._meta,
+            "queryset": queryset,
+            "recipients": list(
+                eligible.values_list("email", "subject", "sent_at")[:CONFIRM_LISTED]
+            ),
+            "count": count,
+            "more": max(count - CONFIRM_LISTED, 0),
+            "refused": queryset.exclude(status__in=allowed).count(),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "selected": [str(pk) for pk in queryset.values_list("pk", flat=True)],
+        }
+        return TemplateResponse(
+            request, "admin/reminders/reminder/send_again_confirmation.html", context
+        )
 
     def _apply(
         self,

@@ -126,3 +126,29 @@ def reminder_sizes(app_configs, **kwargs) -> list[CheckMessage]:
             )
         )
     return problems
+
+
+@register()
+def beat_lease(app_configs, **kwargs) -> list[CheckMessage]:
+    """Several beats (reminders/beat.py): the lease must outlast a tick, and the silence
+    alert must outlast a takeover."""
+    lease, alert = settings.REMINDERS_BEAT_LEASE, settings.REMINDERS_BEAT_ALERT
+    problems = []
+    if lease < 3:
+        problems.append(
+            Error(
+                f"REMINDERS_BEAT_LEASE ({lease} s) must be at least 3 s: the leader renews "
+                "it every third of it, and a shorter lease lets a waiting beat take over "
+                "from a leader that is merely busy.",
+                id="reminders.E009",
+            )
+        )
+    if alert <= 2 * lease:
+        problems.append(
+            Error(
+                f"REMINDERS_BEAT_ALERT ({alert} s) must exceed twice REMINDERS_BEAT_LEASE "
+                f"({lease} s): a normal takeover after a beat died would alert.",
+                id="reminders.E010",
+            )
+        )
+    return problems

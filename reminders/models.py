@@ -240,3 +240,68 @@ class DigestRun(models.Model):
 
     def __str__(self) -> str:
         return f"Digest of the week of {self.week:%Y-%m-%d}"
+
+
+class AttemptOutcome(models.TextChoices):
+    SENT = "sent", _("sent")
+    RETRY = "retry", _("temporary failure, retried")
+    FAILED = "failed", _("failed")
+
+
+class ReminderAttempt(models.Model):
+    """One try at sending a reminder's email: when, what came of it, the server's reply.
+
+    History only: the reminder's own row (``status``, ``sent_at``) stays the durable
+    record. A batch writes its attempts in one INSERT when it ends, so a worker killed
+    mid-batch may lose these rows, never a "sent" (docs/reminders.md, "Attempts").
+    """
+
+    reminder = models.ForeignKey(
+        Reminder,
+        on_delete=models.CASCADE,
+        related_name="attempt_history",
+        verbose_name=_("reminder"),
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=AttemptOutcome.choices)
+    smtp_reply = models.CharField(
+        _("SMTP reply"),
+        max_length=1000,
+        blank=True,
+        default="",
+        help_text=_("The server's refusal; empty when it accepted the email."),
+    )
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("attempt")
+        verbose_name_plural = _("attempts")
+        indexes = [models.Index(fields=["reminder", "at"], name="reminder_attempt_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class BeatLease(models.Model):
+    """Which beat process schedules the periodic tasks, until when.
+
+    Several ``celery beat`` may run; the one whose conditional UPDATE takes or renews
+    this row schedules, the others wait for it to expire (docs/deployment.md,
+    "Several beats"). ``last_tick_at`` is the leader's heartbeat: reminders_status and
+    the metrics read it.
+    """
+
+    name = models.CharField(_("name"), max_length=64, unique=True)
+    holder = models.CharField(
+        _("holder"), max_length=255, help_text=_("host:pid:random of the beat process.")
+    )
+    expires_at = models.DateTimeField(_("expires at"))
+    acquired_at = models.DateTimeField(_("acquired at"))
+    last_tick_at = models.DateTimeField(_("last tick at"))
+
+    class Meta:
+        verbose_name = _("beat lease")
+        verbose_name_plural = _("beat leases")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.holder} until {self.expires_at:%Y-%m-%d %H:%M:%S}"

@@ -1,4 +1,5 @@
-"""Reads for operators: the state of the pipeline at a glance (``reminders_status``)."""
+"""Reads for operators: the state of the pipeline at a glance (``reminders_status``),
+and when beat last ticked (the metrics read it too)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Count
 
-from .models import Reminder, ReminderStatus
+from .models import BeatLease, Reminder, ReminderStatus
+from .services.leadership import BEAT_LEASE_NAME
 
 
 @dataclass(frozen=True)
@@ -36,4 +38,20 @@ def reminders_pipeline_status(*, now: datetime, failed_limit: int = 10) -> Pipel
                 :failed_limit
             ]
         ),
+    )
+
+
+def beat_lease() -> BeatLease | None:
+    """The beat lease row: who schedules, since when, its last tick; None before any
+    beat ran on this database."""
+    return BeatLease.objects.filter(name=BEAT_LEASE_NAME).first()
+
+
+def beat_last_tick() -> datetime | None:
+    """When the scheduling beat last ticked (its lease's heartbeat), or None if no
+    beat ever ran. A leader ticks at least every ``REMINDERS_BEAT_LEASE / 3`` s."""
+    return (
+        BeatLease.objects.filter(name=BEAT_LEASE_NAME)
+        .values_list("last_tick_at", flat=True)
+        .first()
     )

@@ -15,7 +15,7 @@ again. The retry policy is ``reminders.retry``.
 import logging
 from datetime import date
 
-from celery import shared_task
+from celery import shared_task, states
 
 from . import retry, services
 from .digest import services as digest_services
@@ -48,17 +48,27 @@ def remind_batch(reminder_ids: list[str]) -> dict:
     return services.reminders_deliver_batch(reminder_ids=reminder_ids).as_dict()
 
 
-@shared_task(name=publishing.DISPATCH_DUE)
-def dispatch_due() -> dict[str, int]:
+@shared_task(
+    bind=True, name=publishing.DISPATCH_DUE, ignore_result=True, store_errors_even_if_ignored=True
+)
+def dispatch_due(self) -> dict[str, int]:
     """Reclaim lost claims and publish reminders that came due.
 
     A run that published as many as ``REMINDERS_DISPATCH_BATCH`` allows queues the
     next run at once, so a backlog larger than that drains without waiting for beat.
+
+    Only a run that did something leaves a task result (and a failure always does):
+    Celery decides whether to store a result before the task runs, so the task
+    ignores its result and stores the report itself when there is one to read
+    (docs/reminders.md, "Task results").
     """
     report = services.reminders_dispatch_due()
     if report.more:
         dispatch_due.delay()
-    return report.as_dict()
+    result = report.as_dict()
+    if report.reclaimed or report.given_up or report.enqueued:
+        self.update_state(state=states.SUCCESS, meta=result)
+    return result
 
 
 @shared_task(name="reminders.tasks.log")

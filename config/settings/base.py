@@ -218,14 +218,42 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # LOGGING
 # ------------------------------------------------------------------------------
+# Django's own loggers write through the root handler only (its default "console"
+# handler would print each record a second time under DEBUG); expected 403s and 404s
+# are one INFO line without a traceback (config/logging.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "expected_client_errors": {"()": "config.logging.ExpectedClientErrors"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
     "formatters": {
         "verbose": {"format": "%(levelname)s %(asctime)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "verbose"},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+        "mail_admins": {
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+            "class": "django.utils.log.AdminEmailHandler",
+        },
+    },
+    "loggers": {
+        "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
+        "django.request": {"filters": ["expected_client_errors"]},
+        "django.server": {
+            "handlers": ["django.server"],
+            "filters": ["expected_client_errors"],
+            "level": "INFO",
+            "propagate": False,
+        },
     },
     "root": {"level": env.str("LOG_LEVEL", default="INFO"), "handlers": ["console"]},
 }

@@ -51,4 +51,4 @@ CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(CELERY_BROKER_URL, fo
 # LOGGING
 # ------------------------------------------------------------------------------
 # aiosmtpd (logger "mail.log") narrates every SMTP connection of the test servers.
-LOGGING = {**LOGGING, "loggers": {"mail.log": {"level": "WARNING"}}}
+LOGGING = {**LOGGING, "loggers": {**LOGGING["loggers"], "mail.log": {"level": "WARNING"}}}

@@ -25,8 +25,15 @@ from .. import metrics
 from ..emails import reminder_email
 from ..mail.lanes import send_in_lanes
 from ..mail.smtp import SendOutcome
-from ..models import Reminder, ReminderStatus
-from .delivery import DeliveryOutcome, attempt_failed, mark_sent, parse_reminder_id
+from ..models import Reminder, ReminderAttempt, ReminderStatus
+from .delivery import (
+    DeliveryOutcome,
+    attempt_failed,
+    attempt_row,
+    attempts_record,
+    mark_sent,
+    parse_reminder_id,
+)
 from .publishing import reminders_enqueue
 
 logger = logging.getLogger(__name__)
@@ -103,12 +110,18 @@ def reminders_deliver_batch(*, reminder_ids: Sequence[uuid.UUID | str]) -> Batch
     lanes = _lanes(claimed)
     report.connections = len(lanes)
     retry_in: list[float] = []
-    unsent = send_in_lanes(
-        lanes,
-        reminder_email,
-        _recorder(report, retry_in, token),
-        deadline=time.monotonic() + settings.REMINDERS_BATCH_DEADLINE,
-    )
+    history: list[ReminderAttempt] = []
+    try:
+        unsent = send_in_lanes(
+            lanes,
+            reminder_email,
+            _recorder(report, retry_in, token, history),
+            deadline=time.monotonic() + settings.REMINDERS_BATCH_DEADLINE,
+        )
+    finally:
+        # One INSERT for the batch's attempts, not one per email: mark_sent stays the
+        # only write per email on the success path (docs/reminders.md, "Attempts").
+        attempts_record(history)
     metrics.BATCH_DURATION.observe(time.monotonic() - started)
     if unsent:  # past the deadline
         report.released = _release([reminder.pk for reminder in unsent], token=token)
@@ -140,7 +153,7 @@ def _lanes(claimed: list[Reminder]) -> list[list[Reminder]]:
 
 
 def _recorder(
-    report: BatchReport, retry_in: list[float], token: uuid.UUID
+    report: BatchReport, retry_in: list[float], token: uuid.UUID, history: list[ReminderAttempt]
 ) -> Callable[[SendOutcome[Reminder], list[Reminder]], None]:
     """What each lane calls after its server answered: the outcome into the database
     first, then into the report (under a lock: the lanes run in threads)."""
@@ -156,12 +169,14 @@ def _recorder(
             logger.debug("remind_batch: reminder %s sent to %s", reminder.pk, reminder.email)
             with lock:
                 report.sent += 1
+                history.append(attempt_row(reminder.pk, DeliveryOutcome.SENT))
             return
         # A lost connection: each reminder left in the lane would have met the same
         # failure alone, and counts it as its attempt.
         for failed in [reminder, *stranded]:
             delivery = attempt_failed(failed, outcome, token=token)
             with lock:
+                history.append(attempt_row(failed.pk, delivery.status, delivery.error))
                 if delivery.status == DeliveryOutcome.RETRY:
                     report.retry.append(delivery.reminder_id)
                     retry_in.append(delivery.retry_in)

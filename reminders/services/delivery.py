@@ -22,7 +22,7 @@ from django.utils import timezone
 from .. import metrics
 from ..emails import reminder_email
 from ..mail.smtp import SendOutcome, smtp_send_each
-from ..models import Reminder, ReminderStatus
+from ..models import AttemptOutcome, Reminder, ReminderAttempt, ReminderStatus
 from ..retry import retries_left, retry_delay
 
 logger = logging.getLogger(__name__)
@@ -93,8 +93,11 @@ def reminder_deliver(*, reminder_id: uuid.UUID | str) -> Delivery:
     [outcome] = smtp_send_each([reminder], reminder_email)
     metrics.reply_recorded("reminder", outcome)
     if not outcome.accepted:
-        return attempt_failed(reminder, outcome)
+        delivery = attempt_failed(reminder, outcome)
+        attempts_record([attempt_row(reminder.pk, delivery.status, delivery.error)])
+        return delivery
     mark_sent(reminder.pk)
+    attempts_record([attempt_row(reminder.pk, DeliveryOutcome.SENT)])
     metrics.email_recorded("reminder", DeliveryOutcome.SENT)
     logger.info(
         "remind: reminder %s sent to %s (attempt %d)", pk, reminder.email, reminder.attempts
@@ -119,6 +122,27 @@ def reminder_claim(*, reminder_id: uuid.UUID) -> Reminder | None:
     if not claimed:
         return None
     return Reminder.objects.get(pk=reminder_id)
+
+
+def attempt_row(pk: uuid.UUID, status: DeliveryOutcome, error: str = "") -> ReminderAttempt:
+    """The history row of one attempt, unsaved (a batch saves its rows at once)."""
+    return ReminderAttempt(
+        reminder_id=pk,
+        at=timezone.now(),
+        outcome=AttemptOutcome(status.value),
+        smtp_reply=error[:LAST_ERROR_MAX_LENGTH],
+    )
+
+
+def attempts_record(rows: list[ReminderAttempt]) -> None:
+    """Save attempt history in one INSERT. History only: the reminder's own row is the
+    record, so a failure here is logged and never fails or repeats a send."""
+    if not rows:
+        return
+    try:
+        ReminderAttempt.objects.bulk_create(rows)
+    except Exception:
+        logger.exception("could not record %d attempt(s) in the history", len(rows))
 
 
 def mark_sent(pk: uuid.UUID) -> None:

@@ -79,11 +79,16 @@ def reminder_update(*, reminder: Reminder, **changes: Any) -> Reminder:
 
 @transaction.atomic
 def reminder_send_now(*, reminder: Reminder) -> Reminder:
-    """Send a pending, failed or cancelled reminder now instead of at its date."""
+    """Send a pending, failed or cancelled reminder now instead of at its date.
+
+    Its ``date`` stays what it was (what staff or the user asked for); only
+    ``next_attempt_at`` moves to now. The email keeps its Message-ID: none went out.
+    """
     locked = _lock(reminder)
     _require_status(locked, (*RESCHEDULABLE, ReminderStatus.CANCELLED), "sent now (use send again)")
-    locked.date = timezone.now()
-    return _reschedule(reminder, locked)
+    _make_due_now([locked.pk], new_date=False)
+    reminder.refresh_from_db()
+    return reminder
 
 
 @transaction.atomic
@@ -127,17 +132,24 @@ def reminders_send_now(*, reminders: Iterable[Reminder]) -> BulkChange:
     ``REMINDERS_BATCH_CONNECTIONS`` SMTP connections, not a thousand messages.
     """
     return _send_many(
-        reminders, (*RESCHEDULABLE, ReminderStatus.CANCELLED), "sent now (use send again)"
+        reminders,
+        (*RESCHEDULABLE, ReminderStatus.CANCELLED),
+        "sent now (use send again)",
+        new_date=False,
     )
 
 
 @transaction.atomic
 def reminders_send_again(*, reminders: Iterable[Reminder]) -> BulkChange:
     """:func:`reminder_send_again` for many reminders at once, published in batches."""
-    return _send_many(reminders, (ReminderStatus.SENT, ReminderStatus.FAILED), "sent again")
+    return _send_many(
+        reminders, (ReminderStatus.SENT, ReminderStatus.FAILED), "sent again", new_date=True
+    )
 
 
-def _send_many(reminders: Iterable[Reminder], allowed: tuple[str, ...], action: str) -> BulkChange:
+def _send_many(
+    reminders: Iterable[Reminder], allowed: tuple[str, ...], action: str, *, new_date: bool
+) -> BulkChange:
     pks = [reminder.pk for reminder in reminders]
     # Row locks in primary-key order, as every claim takes them: no deadlock with a
     # worker, and none of these can be in the middle of a send when it is changed.
@@ -151,21 +163,30 @@ def _send_many(reminders: Iterable[Reminder], allowed: tuple[str, ...], action: 
         else:
             changed.append(reminder)
     if changed:
-        now = timezone.now()
         ids = [reminder.pk for reminder in changed]
-        # No save(): one UPDATE, and no post_save publishing each one on its own.
-        Reminder.objects.filter(pk__in=ids).end_claim(
-            ReminderStatus.PENDING,
-            date=now,
-            next_attempt_at=now,
-            attempts=0,
-            last_error="",
-            enqueued_at=None,
-            updated=now,
-        )
-        enqueue_on_commit(ids)
+        _make_due_now(ids, new_date=new_date)
         changed = list(Reminder.objects.filter(pk__in=ids).order_by("pk"))
     return BulkChange(changed=changed, refused=refused)
+
+
+def _make_due_now(ids: list, *, new_date: bool) -> None:
+    """Pending, due now, a fresh attempt count; published after the commit, in batches.
+
+    No save(): one UPDATE, and no post_save publishing each one on its own. Send again
+    (``new_date``) is a new email: its date, hence its Message-ID, is now; send now
+    keeps the date and moves only the next attempt.
+    """
+    now = timezone.now()
+    Reminder.objects.filter(pk__in=ids).end_claim(
+        ReminderStatus.PENDING,
+        next_attempt_at=now,
+        attempts=0,
+        last_error="",
+        enqueued_at=None,
+        updated=now,
+        **({"date": now} if new_date else {}),
+    )
+    enqueue_on_commit(ids)
 
 
 def _lock(reminder: Reminder) -> Reminder:

@@ -205,15 +205,18 @@ def test_bad_input_is_400_with_field_errors_and_creates_nothing(staff, body, fie
 
 # ACTIONS
 # ------------------------------------------------------------------------------
-def test_send_now_moves_the_date_to_now(staff) -> None:
+def test_send_now_keeps_the_date_and_moves_the_next_attempt_to_now(staff) -> None:
+    # Issue #15 changed this: "send now" used to overwrite the date with the time of sending.
     reminder = ReminderFactory(date=later(days=30))
+    date = reminder.date
 
     response = staff.post(f"{detail(reminder)}send-now/")
 
     assert response.status_code == 200
     reminder.refresh_from_db()
     assert reminder.status == ReminderStatus.PENDING
-    assert abs(reminder.date - timezone.now()) < timedelta(seconds=30)
+    assert reminder.date == date
+    assert abs(reminder.next_attempt_at - timezone.now()) < timedelta(seconds=30)
     assert parse_datetime(response.data["date"]) == reminder.date
 
 

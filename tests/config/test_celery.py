@@ -26,7 +26,13 @@ def test_worker_runs_task_and_result_is_a_task_result_row(celery_worker) -> None
 
 
 def test_beat_uses_the_database_scheduler() -> None:
-    assert celery_app.conf.beat_scheduler == "django_celery_beat.schedulers:DatabaseScheduler"
+    # Issue #15: django-celery-beat's DatabaseScheduler, behind the beat lease.
+    from django_celery_beat.schedulers import DatabaseScheduler
+
+    from reminders.beat import LeaderScheduler
+
+    assert celery_app.conf.beat_scheduler == "reminders.beat:LeaderScheduler"
+    assert issubclass(LeaderScheduler, DatabaseScheduler)
 
 
 @pytest.mark.worker
@@ -77,5 +83,6 @@ def test_beat_starts_and_sends_a_due_periodic_task(subprocess_env) -> None:
         beat.wait(timeout=30)
 
     log = "".join(output)
-    assert "DatabaseScheduler" in log
+    # Issue #15: django-celery-beat's DatabaseScheduler behind the beat lease.
+    assert "reminders.beat.LeaderScheduler" in log
     assert "Sending due task beat smoke test (reminders.tasks.log)" in log

@@ -141,8 +141,15 @@ def test_staff_reschedules_and_sends_now_and_the_email_arrives_once(
 
     # The task's outcome is listed in the task results admin.
     page.goto(f"/admin/django_celery_results/taskresult/?q={reminder.pk}")
-    results = page.get_by_role("row").filter(has_text="reminders.tasks.remind")
+    # Issue #15: the row names the task, the reminder (linked) and the outcome...
+    results = page.get_by_role("row").filter(has_text=f"reminder {str(reminder.pk)[:8]}")
     expect(results.filter(has_text="SUCCESS").first).to_be_visible()
+    expect(results.filter(has_text="SUCCESS").first).to_contain_text("remind")
+    expect(results.filter(has_text="SUCCESS").first.locator(".field-outcome")).to_have_text("sent")
+    # ...and every column fits a 1280-pixel screen (the state and worker were cut off).
+    page.set_viewport_size({"width": 1280, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    expect(page.locator("th.column-short_worker")).to_be_in_viewport()
     check_page(page, "task results")
     results.filter(has_text="SUCCESS").first.get_by_role("link").first.click()
     expect(page.locator(".field-result")).to_contain_text('"status": "sent"')
@@ -178,6 +185,11 @@ def test_a_refused_reminder_shows_its_error_and_send_again_delivers_it(
     # The server accepts the address again; "send again" delivers it, once.
     del smtp_server.recorder.refuse["bounced@example.com"]
     run_action(page, "bounced@example.com", "Send again")
+    # Issue #15: a confirmation page names the recipient before anything is sent.
+    expect(page.locator("#recipients")).to_contain_text("bounced@example.com")
+    check_page(page, "send again confirmation")
+    assert smtp_server.recorder.to("bounced@example.com") == []
+    page.get_by_role("button", name="Yes, send again").click()
     expect(page.locator(".messagelist")).to_contain_text("1 reminder queued to send again")
     expect_sent_once(page, reminder, celery_worker, smtp_server)
     check_page(page, "reminder sent again")

@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django_celery_results.models import TaskResult
 
-from reminders.models import Reminder, ReminderStatus
+from reminders.models import AttemptOutcome, Reminder, ReminderAttempt, ReminderStatus
 from tests.support.polling import wait_until
 
 from .factories import ReminderFactory
@@ -36,6 +37,9 @@ def form_data(reminder: Reminder, **changes) -> dict:
         "date_0": local.strftime("%Y-%m-%d"),
         "date_1": local.strftime("%H:%M:%S"),
         "user": "",
+        # The attempts inline (read-only): its management form, as a browser sends it.
+        "attempt_history-TOTAL_FORMS": "0",
+        "attempt_history-INITIAL_FORMS": "0",
     }
     return {**data, **changes}
 
@@ -121,23 +125,26 @@ def test_adding_a_reminder_in_the_admin(admin_client) -> None:
     assert (reminder.subject, reminder.status) == ("Hello", ReminderStatus.PENDING)
 
 
-def run_action(admin_client, action: str, *reminders: Reminder):
+def run_action(admin_client, action: str, *reminders: Reminder, **extra: str):
     return admin_client.post(
         CHANGELIST,
-        {"action": action, "_selected_action": [str(r.pk) for r in reminders]},
+        {"action": action, "_selected_action": [str(r.pk) for r in reminders], **extra},
         follow=True,
     )
 
 
 def test_action_send_now(admin_client) -> None:
-    later = ReminderFactory(date=timezone.now() + timedelta(days=3))
+    date = timezone.now() + timedelta(days=3)
+    later = ReminderFactory(date=date)
     sent = in_state(ReminderStatus.SENT)
 
     response = run_action(admin_client, "send_now", later, sent)
 
     messages = [str(m) for m in response.context["messages"]]
     later.refresh_from_db()
-    assert later.date <= timezone.now()
+    # Issue #15 changed this: the date stays, only the next attempt is now.
+    assert later.date == date
+    assert later.next_attempt_at <= timezone.now()
     assert "1 reminder queued to send now." in messages
     assert any("cannot be sent now" in m for m in messages)
 
@@ -154,7 +161,8 @@ def test_action_cancel(admin_client) -> None:
 def test_action_send_again(admin_client) -> None:
     sent = in_state(ReminderStatus.SENT, attempts=1)
 
-    run_action(admin_client, "send_again", sent)
+    # Issue #15: a confirmation page first, then the action on "post=yes".
+    run_action(admin_client, "send_again", sent, post="yes")
 
     sent.refresh_from_db()
     assert (sent.status, sent.attempts) == (ReminderStatus.PENDING, 0)
@@ -204,3 +212,110 @@ def test_rescheduling_in_the_admin_sends_once_at_the_new_date(
     assert len(smtp_server.recorder.to("moved@example.com")) == 1
     assert reminder.sent_at >= reminder.date
     assert reminder.attempts == 1
+
+
+def test_send_again_asks_first_and_lists_the_recipients(admin_client) -> None:
+    sent = in_state(ReminderStatus.SENT, email="once@example.com", attempts=1)
+    failed = in_state(ReminderStatus.FAILED, email="bounced@example.com", attempts=6)
+    pending = ReminderFactory(email="waiting@example.com")
+
+    page = run_action(admin_client, "send_again", sent, failed, pending)
+
+    content = page.content.decode()
+    assert page.templates[0].name == "admin/reminders/reminder/send_again_confirmation.html"
+    assert "email these 2 people again" in content
+    assert "once@example.com" in content and "bounced@example.com" in content
+    assert "waiting@example.com" not in content
+    assert "1 selected reminder is pending, being sent or cancelled" in content
+    assert 'name="post" value="yes"' in content
+    # Nothing changed yet: the page only asked.
+    assert Reminder.objects.get(pk=sent.pk).status == ReminderStatus.SENT
+
+    done = run_action(admin_client, "send_again", sent, failed, pending, post="yes")
+
+    assert "2 reminders queued to send again." in [str(m) for m in done.context["messages"]]
+    assert set(Reminder.objects.values_list("status", flat=True)) == {ReminderStatus.PENDING}
+
+
+@pytest.mark.parametrize("status", [ReminderStatus.SENT, ReminderStatus.CANCELLED])
+def test_a_read_only_reminder_has_no_save_buttons_and_refuses_a_post(admin_client, status) -> None:
+    reminder = in_state(status)
+
+    page = admin_client.get(change_url(reminder))
+    posted = admin_client.post(change_url(reminder), form_data(reminder, subject="Changed"))
+
+    content = page.content.decode()
+    assert page.status_code == 200
+    assert 'name="_save"' not in content
+    assert 'name="_continue"' not in content
+    assert 'name="_addanother"' not in content
+    assert posted.status_code == 403
+    assert Reminder.objects.get(pk=reminder.pk).subject == reminder.subject
+
+
+def test_a_pending_reminder_keeps_its_save_buttons(admin_client) -> None:
+    content = admin_client.get(change_url(ReminderFactory())).content.decode()
+    assert 'name="_save"' in content
+
+
+def test_a_reminder_shows_its_attempts_and_links_its_task_results(admin_client) -> None:
+    reminder = in_state(ReminderStatus.SENT)
+    now = timezone.now()
+    ReminderAttempt.objects.bulk_create(
+        [
+            ReminderAttempt(
+                reminder=reminder,
+                at=now - timedelta(minutes=5),
+                outcome=AttemptOutcome.RETRY,
+                smtp_reply="SMTP 451 4.3.0 Try again later",
+            ),
+            ReminderAttempt(reminder=reminder, at=now, outcome=AttemptOutcome.SENT),
+        ]
+    )
+    TaskResult.objects.create(
+        task_id="t-1",
+        task_name="reminders.tasks.remind",
+        task_args=f"\"('{reminder.pk}',)\"",
+        status="SUCCESS",
+        result=f'{{"reminder": "{reminder.pk}", "status": "sent"}}',
+    )
+
+    other = ReminderFactory()
+    TaskResult.objects.create(
+        task_id="t-2",
+        task_name="reminders.tasks.remind",
+        task_args=f"\"('{other.pk}',)\"",
+        status="SUCCESS",
+    )
+
+    content = admin_client.get(change_url(reminder)).content.decode()
+
+    assert "Attempts (newest first)" in content
+    assert content.index("<p>sent</p>") < content.index("<p>temporary failure, retried</p>")
+    assert f"{timezone.localtime(now):%Y-%m-%d %H:%M:%S}" in content
+    assert "SMTP 451 4.3.0 Try again later" in content
+    results_url = reverse("admin:django_celery_results_taskresult_changelist")
+    results_url += f"?task_args__contains={reminder.pk}"
+    assert results_url in content
+    results = admin_client.get(results_url).content.decode()
+    assert change_url(reminder) in results
+    assert change_url(other) not in results
+
+
+def test_staff_who_may_view_reminders_see_their_attempts(client) -> None:
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    viewer = UserFactory(username="viewer", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_reminder"))
+    reminder = in_state(ReminderStatus.SENT)
+    ReminderAttempt.objects.create(
+        reminder=reminder, outcome=AttemptOutcome.FAILED, smtp_reply="SMTP 550 gone"
+    )
+    client.force_login(viewer)
+
+    content = client.get(change_url(reminder)).content.decode()
+
+    assert "SMTP 550 gone" in content
+    assert 'name="_save"' not in content

@@ -19,7 +19,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 
-from reminders.models import Reminder, ReminderStatus
+from reminders.models import Reminder, ReminderAttempt, ReminderStatus
 from reminders.services import (
     reminder_chunks,
     reminders_claim_batch,
@@ -112,8 +112,9 @@ def test_batch_in_a_transaction_sends_over_one_connection_and_marks_each_sent(
     sent = ReminderFactory(email="already@example.com")
     Reminder.objects.filter(pk=sent.pk).update(status=ReminderStatus.SENT)
 
-    # The claim and its read-back (2), one "sent" UPDATE per email (5): nothing else.
-    with django_assert_num_queries(2 + 5):
+    # The claim and its read-back (2), one "sent" UPDATE per email (5), and one INSERT
+    # of the batch's attempt history (issue #15: per batch, not per email): nothing else.
+    with django_assert_num_queries(2 + 5 + 1):
         report = reminders_deliver_batch(reminder_ids=[*ids(reminders), str(sent.pk)])
 
     assert report.as_dict() == {
@@ -130,6 +131,9 @@ def test_batch_in_a_transaction_sends_over_one_connection_and_marks_each_sent(
     assert [m["To"] for m in counting_smtp.recorder.messages] == [r.email for r in reminders]
     assert statuses(reminders) == [(ReminderStatus.SENT, 1)] * 5
     assert not Reminder.objects.exclude(claim_token=None).exists()
+    assert sorted(ReminderAttempt.objects.values_list("reminder_id", "outcome", "smtp_reply")) == (
+        sorted((r.pk, "sent", "") for r in reminders)
+    )
     message = counting_smtp.recorder.messages[0]
     assert message["Message-ID"].strip() == Reminder.objects.get(pk=reminders[0].pk).message_id
     assert "Hello reader 0." in message.get_body(("plain",)).get_content()
@@ -275,6 +279,14 @@ def test_refusals_are_each_reminders_own_outcome(counting_smtp, settings) -> Non
     assert busy.enqueued_at is not None  # its retry message is published
     others = [r for r in reminders if r not in (gone, busy)]
     assert statuses(others) == [(ReminderStatus.SENT, 1)] * 3
+    # Each reminder's attempt is in its history, with the server's reply (issue #15).
+    history = dict(ReminderAttempt.objects.values_list("reminder_id", "outcome"))
+    assert history == {
+        **{r.pk: "sent" for r in others},
+        gone.pk: "failed",
+        busy.pk: "retry",
+    }
+    assert "550 5.1.1 No such user" in gone.attempt_history.get().smtp_reply
 
 
 @pytest.mark.django_db
@@ -387,7 +399,9 @@ def test_send_now_on_many_is_one_update_and_publishes_after_commit(
     assert {(r.status, r.attempts, r.enqueued_at) for r in change.changed} == {
         (ReminderStatus.PENDING, 0, None)
     }
-    assert all(r.date <= timezone.now() and r.next_attempt_at == r.date for r in change.changed)
+    # Issue #15: the dates stay; only the next attempt is now.
+    assert {r.date for r in change.changed} == {r.date for r in (*later, failed)}
+    assert all(r.next_attempt_at <= timezone.now() for r in change.changed)
     # One callback, not one per reminder: it publishes the four in two batches.
     assert len(callbacks) == 1
 
@@ -442,7 +456,7 @@ def test_550_mid_batch_ends_failed_while_the_rest_are_sent(celery_worker, counti
     refused = reminders[3]
     counting_smtp.recorder.refuse[refused.email] = "550 5.1.1 No such user"
 
-    report = dispatch_due.delay().get(timeout=30)
+    report = dispatch_due.apply_async(ignore_result=False).get(timeout=30)
     wait_until(settled(reminders))
     [result] = wait_until(batch_results)
 
@@ -478,7 +492,7 @@ def test_4xx_mid_batch_retries_only_that_one(celery_worker, smtp_server) -> None
     busy = reminders[3]
     smtp_server.recorder.refuse = RefuseOnce({busy.email: "450 4.2.1 Mailbox busy"})
 
-    dispatch_due.delay().get(timeout=30)
+    dispatch_due.apply_async(ignore_result=False).get(timeout=30)
     wait_until(lambda: Reminder.objects.filter(status=ReminderStatus.SENT).count() == 7)
 
     [result] = batch_results()

@@ -24,6 +24,7 @@ def all_problems() -> list[Error]:
         *checks.reminder_time_limits(None),
         *checks.reminder_broker_timeouts(None),
         *checks.reminder_sizes(None),
+        *checks.beat_lease(None),
     ]
 
 
@@ -121,6 +122,12 @@ def test_the_defaults_pass_on_every_broker(url: str, options: dict) -> None:
         ),
         ({"REMINDERS_DISPATCH_BATCH": 0}, "reminders.E007", ["REMINDERS_DISPATCH_BATCH (0)"]),
         ({"REMINDERS_DIGEST_CHUNK": 0}, "reminders.E008", ["REMINDERS_DIGEST_CHUNK (0)"]),
+        ({"REMINDERS_BEAT_LEASE": 2}, "reminders.E009", ["REMINDERS_BEAT_LEASE (2 s)"]),
+        (
+            {"REMINDERS_BEAT_LEASE": 30, "REMINDERS_BEAT_ALERT": 60},
+            "reminders.E010",
+            ["REMINDERS_BEAT_ALERT (60 s)", "REMINDERS_BEAT_LEASE (30 s)"],
+        ),
     ],
     ids=[
         "lease-vs-time-limit",
@@ -133,6 +140,8 @@ def test_the_defaults_pass_on_every_broker(url: str, options: dict) -> None:
         "retry-max-delay-vs-redis-default",
         "dispatch-batch",
         "digest-chunk",
+        "beat-lease-minimum",
+        "beat-alert-vs-lease",
     ],
 )
 def test_a_bad_value_is_an_error_naming_both_settings(

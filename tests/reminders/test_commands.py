@@ -10,7 +10,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
-from reminders.models import Reminder, ReminderStatus
+from reminders.models import BeatLease, Reminder, ReminderStatus
+from reminders.services.leadership import beat_lease_hold
 from tests.conftest import BASE_DIR
 
 from .factories import ReminderFactory
@@ -120,3 +121,21 @@ def test_status_exit_code_in_a_subprocess(subprocess_env, settings) -> None:
     assert late.returncode == 1
     assert b"UNHEALTHY" in late.stderr
     assert ok.returncode == 0
+
+
+def test_status_reports_beat_and_fails_when_beat_is_silent(settings) -> None:
+    settings.REMINDERS_BEAT_ALERT = 180
+    now = timezone.now()
+    assert "Beat: never ticked on this database" in run("reminders_status")
+    beat_lease_hold(holder="host-a:12:abcd", seconds=30, now=now - timedelta(seconds=20))
+
+    output = run("reminders_status")
+
+    assert "Beat: last tick " in output
+    assert "(20 s ago) by host-a:12:abcd" in output
+    assert output.rstrip().endswith("OK")
+
+    BeatLease.objects.update(last_tick_at=now - timedelta(seconds=400))
+    with pytest.raises(CommandError, match=r"UNHEALTHY: beat has been silent for 40[01] s"):
+        run("reminders_status")
+    assert run("reminders_status", "--beat-threshold", "600").rstrip().endswith("OK")

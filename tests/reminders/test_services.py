@@ -13,7 +13,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from reminders.models import Reminder, ReminderStatus
+from reminders.models import AttemptOutcome, Reminder, ReminderStatus
 from reminders.services import (
     DeliveryStatus,
     reminder_cancel,
@@ -106,13 +106,17 @@ def test_update_refuses_delivery_fields() -> None:
         reminder_update(reminder=ReminderFactory(), status=ReminderStatus.SENT)
 
 
-def test_send_now_moves_the_date_to_now() -> None:
-    reminder = ReminderFactory(date=timezone.now() + timedelta(days=3))
+def test_send_now_keeps_the_date_and_moves_the_next_attempt_to_now() -> None:
+    # Issue #15 changed this: "send now" used to overwrite the date with the time of sending.
+    date = timezone.now() + timedelta(days=3)
+    reminder = ReminderFactory(date=date)
+    message_id = reminder.message_id
 
     reminder_send_now(reminder=reminder)
 
-    assert reminder.date <= timezone.now()
-    assert reminder.next_attempt_at == reminder.date
+    assert reminder.date == date
+    assert reminder.next_attempt_at <= timezone.now()
+    assert reminder.message_id == message_id
     assert Reminder.objects.get(pk=reminder.pk).status == ReminderStatus.PENDING
 
 
@@ -365,3 +369,22 @@ def test_dispatch_due_runs_in_a_fixed_number_of_queries(django_assert_num_querie
         report = reminders_dispatch_due()
 
     assert report.enqueued == 5
+
+
+def test_each_attempt_is_kept_in_the_reminders_history(smtp_server, settings) -> None:
+    settings.REMINDERS_RETRY_DELAY = 60
+    smtp_server.recorder.refuse["flaky@example.com"] = "451 4.3.0 Try later"
+    reminder = ReminderFactory(email="flaky@example.com")
+
+    reminder_deliver(reminder_id=str(reminder.pk))
+    del smtp_server.recorder.refuse["flaky@example.com"]
+    Reminder.objects.filter(pk=reminder.pk).update(next_attempt_at=timezone.now())
+    reminder_deliver(reminder_id=str(reminder.pk))
+
+    history = list(reminder.attempt_history.order_by("at").values_list("outcome", "smtp_reply"))
+    assert [outcome for outcome, _ in history] == [AttemptOutcome.RETRY, AttemptOutcome.SENT]
+    assert "451 4.3.0 Try later" in history[0][1]
+    assert history[1][1] == ""
+    reminder.refresh_from_db()
+    # The second attempt's time is the send's; the history keeps the first one's.
+    assert reminder.attempt_history.order_by("at").first().at < reminder.sent_at

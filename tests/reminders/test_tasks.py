@@ -104,11 +104,13 @@ def test_far_future_reminder_is_sent_by_dispatch_due(celery_worker, smtp_server,
 
     reminder.refresh_from_db()
     assert reminder.enqueued_at is None  # beyond the horizon: no message at save
-    assert dispatch_due.delay().get(timeout=30)["enqueued"] == 0  # still beyond it
+    assert (
+        dispatch_due.apply_async(ignore_result=False).get(timeout=30)["enqueued"] == 0
+    )  # still beyond it
     wait_until(lambda: timezone.now() >= date, timeout=10)
     assert smtp_server.recorder.messages == []  # due, but nothing published it yet
 
-    report = dispatch_due.delay().get(timeout=30)
+    report = dispatch_due.apply_async(ignore_result=False).get(timeout=30)
     smtp_server.recorder.wait_for(1)
     final_result(reminder)
 
@@ -213,7 +215,7 @@ def test_broker_unreachable_at_save_keeps_the_reminder_and_sends_later(
     assert "not queued (broker unreachable)" in caplog.text
 
     request.getfixturevalue("celery_worker")  # the broker is back: start the worker
-    report = dispatch_due.delay().get(timeout=30)
+    report = dispatch_due.apply_async(ignore_result=False).get(timeout=30)
     smtp_server.recorder.wait_for(1)
     final_result(reminder)
 
@@ -233,3 +235,28 @@ def test_log_and_multiply_store_their_results(celery_worker) -> None:
     assert rows["reminders.tasks.log"].status == "SUCCESS"
     assert json.loads(rows["reminders.tasks.log"].result) == "hello from the tests"
     assert json.loads(rows["reminders.tasks.multiply"].result) == 42
+
+
+def test_dispatch_due_leaves_a_result_only_when_it_did_something(
+    celery_worker, smtp_server, caplog, settings
+) -> None:
+    """Beat's minutely sweep leaves no task result when it found nothing to do (about
+    1,440 rows a day otherwise); a run that published something leaves its report."""
+    settings.REMINDERS_ETA_HORIZON = 1
+    caplog.set_level("INFO", logger="celery.app.trace")
+
+    idle = dispatch_due.delay()  # as beat publishes it
+    wait_until(lambda: f"dispatch_due[{idle.id}] succeeded" in caplog.text, timeout=30)
+    # Beyond the horizon: no message at save, so the sweep publishes it once due.
+    reminder = reminder_create(
+        email="swept@example.com", text="Swept.", date=timezone.now() + timedelta(seconds=3)
+    )
+    wait_until(lambda: timezone.now() >= reminder.date, timeout=10)
+    busy = dispatch_due.delay()
+    wait_until(lambda: f"dispatch_due[{busy.id}] succeeded" in caplog.text, timeout=30)
+
+    assert not TaskResult.objects.filter(task_id=idle.id).exists()
+    stored = TaskResult.objects.get(task_id=busy.id)
+    assert (stored.status, stored.task_name) == ("SUCCESS", "reminders.tasks.dispatch_due")
+    assert json.loads(stored.result)["enqueued"] == 1
+    smtp_server.recorder.wait_for(1)

@@ -69,7 +69,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TRACK_STARTED = True
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TASK_SEND_SENT_EVENT = True
-# Beat reads its schedule from the database, editable in the admin.
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat reads its schedule from the database, editable in the admin; several beats may
+# run, and only the holder of the beat lease schedules (reminders/beat.py).
+CELERY_BEAT_SCHEDULER = "reminders.beat:LeaderScheduler"
+# A task's print() (the console email backend's output) is logged at INFO, not WARNING.
+CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 # utf8mb4 index keys on MySQL are limited to 767 bytes on old row formats: 191 chars.
 DJANGO_CELERY_RESULTS_TASK_ID_MAX_LENGTH = 191

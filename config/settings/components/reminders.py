@@ -22,6 +22,11 @@ REMINDERS_MAX_RETRIES = env.int("REMINDERS_MAX_RETRIES", default=5)
 REMINDERS_WELCOME_DELAY = env.int("REMINDERS_WELCOME_DELAY", default=0)
 # manage.py reminders_status exits non-zero when a due reminder waits longer than this.
 REMINDERS_DUE_ALERT = env.int("REMINDERS_DUE_ALERT", default=900)
+# Seconds a beat holds the beat lease without renewing it; a waiting beat takes over
+# within about 1.4 times this after the leader died or hung (reminders/beat.py).
+REMINDERS_BEAT_LEASE = env.int("REMINDERS_BEAT_LEASE", default=30)
+# manage.py reminders_status exits non-zero when beat has not ticked for this long.
+REMINDERS_BEAT_ALERT = env.int("REMINDERS_BEAT_ALERT", default=180)
 # A publish from a web request while the broker is down: this many quick retries this
 # far apart, then the reminder is left for dispatch_due.
 REMINDERS_PUBLISH_MAX_RETRIES = env.int("REMINDERS_PUBLISH_MAX_RETRIES", default=1)

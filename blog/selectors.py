@@ -26,8 +26,8 @@ SIDEBAR_SIZE = 5
 # ------------------------------------------------------------------------------
 # A tag's published posts are all its links less its links to posts not yet
 # published (scheduled or drafts): the first is a GROUP BY on the link table's tag
-# index alone, the second reads only the unpublished posts. Joining every link to its post for the publish date
-# took 45-160 ms at 30,000 links on MariaDB; this takes about 5 ms.
+# index alone, the second reads only the unpublished posts. Joining every link to its
+# post for the publish date took 45-160 ms at 30,000 links on MariaDB; this takes about 5 ms.
 def _links():
     return Post.tags.through.objects.order_by()
 

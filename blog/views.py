@@ -149,6 +149,7 @@ class PostFormMixin:
 
     form_class = PostForm
     template_name = "blog/post_form.html"
+    draft_message = _("Your draft is saved: only you and the editors see it.")
 
     def save(self, form) -> Post:
         raise NotImplementedError
@@ -164,10 +165,9 @@ class PostFormMixin:
         except ValidationError as error:
             form_add_service_errors(form, error)
             return self.form_invalid(form)
-        if self.object.is_draft:
-            messages.success(self.request, _("Your draft is saved: only you and the editors see it."))
-        else:
-            messages.success(self.request, self.success_message)
+        messages.success(
+            self.request, self.draft_message if self.object.is_draft else self.success_message
+        )
         return HttpResponseRedirect(self.object.get_absolute_url())
 
 
@@ -292,9 +292,7 @@ class SearchView(ListView):
         return posts_matching(self.form.query())
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            search_form=self.form, query=self.form.query(), **kwargs
-        )
+        return super().get_context_data(search_form=self.form, query=self.form.query(), **kwargs)
 
 
 # ACCOUNT

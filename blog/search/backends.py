@@ -60,8 +60,7 @@ class Backend:
         columns, rows = self.columns(), [self.row(doc) for doc in documents]
         marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
         cursor.execute(
-            f"INSERT INTO {TABLE} ({', '.join(columns)}) VALUES "
-            + ", ".join([marks] * len(rows)),
+            f"INSERT INTO {TABLE} ({', '.join(columns)}) VALUES " + ", ".join([marks] * len(rows)),
             [value for row in rows for value in row],
         )
 

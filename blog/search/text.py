@@ -89,9 +89,17 @@ def index_terms(*texts: str) -> str:
 def boolean_query(query: SearchQuery) -> str:
     """A FULLTEXT boolean-mode query requiring every term that has index tokens, each
     as a phrase of its tokens (the bigrams of a CJK run follow one another). Made only
-    of our own ASCII tokens, so no operator of the user's can reach the server."""
-    phrases = [" ".join(tokens) for term in query.terms if (tokens := term_tokens(term))]
-    return " ".join(f'+"{phrase}"' for phrase in phrases)
+    of our own tokens, so no operator of the user's can reach the server. A term that
+    is one Latin word matches as a prefix ("search" finds "searching"), as near as a
+    word index comes to the trigram index's substrings."""
+    parts = []
+    for term in query.terms:
+        tokens = term_tokens(term)
+        if len(tokens) == 1 and tokens[0] == term:
+            parts.append(f"+{term}*")
+        elif tokens:
+            parts.append('+"' + " ".join(tokens) + '"')
+    return " ".join(parts)
 
 
 # HIGHLIGHTING

@@ -100,9 +100,11 @@ def posts_listed() -> QuerySet[Post]:
     return Post.objects.published().for_listing().defer("text", "html")
 
 
-def posts_matching(query: SearchQuery) -> SearchResults:
-    """Published posts matching the query, best first (``blog.search``), for a paginator."""
-    return SearchResults(query, posts_listed())
+def posts_matching(query: SearchQuery, *, with_text: bool = False) -> SearchResults:
+    """Published posts matching the query, best first (``blog.search``), for a paginator;
+    ``with_text`` reads the Markdown and HTML too (the API shows them)."""
+    posts = Post.objects.published().for_listing() if with_text else posts_listed()
+    return SearchResults(query, posts)
 
 
 def posts_of_author(author: User) -> QuerySet[Post]:

@@ -107,7 +107,7 @@ class PostViewSet(viewsets.ModelViewSet):
             return super().list(request, *args, **kwargs)  # ?search= alone: no filter
         if {"tag", "author"} & set(request.query_params):
             raise ValidationError({"search": ["Not combined with tag or author."]})
-        results = posts_matching(parse_query(serializer.validated_data["search"]))
+        results = posts_matching(parse_query(serializer.validated_data["search"]), with_text=True)
         page = self.paginate_queryset(results)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 

@@ -150,6 +150,7 @@ class PostFormMixin:
     form_class = PostForm
     template_name = "blog/post_form.html"
     draft_message = _("Your draft is saved: only you and the editors see it.")
+    was_draft = False
 
     def save(self, form) -> Post:
         raise NotImplementedError
@@ -165,9 +166,13 @@ class PostFormMixin:
         except ValidationError as error:
             form_add_service_errors(form, error)
             return self.form_invalid(form)
-        messages.success(
-            self.request, self.draft_message if self.object.is_draft else self.success_message
-        )
+        if self.object.is_draft:
+            message = self.draft_message
+        elif self.was_draft:
+            message = _("Your post is published.")
+        else:
+            message = self.success_message
+        messages.success(self.request, message)
         return HttpResponseRedirect(self.object.get_absolute_url())
 
 
@@ -211,6 +216,7 @@ class PostUpdateView(LoginRequiredMixin, UserPassesTestMixin, PostFormMixin, Upd
         # The form's is_valid() has already set the new values on the instance; the
         # service validates them again and saves.
         self.object.refresh_from_db()
+        self.was_draft = self.object.is_draft
         return post_update(
             post=self.object,
             title=form.cleaned_data["title"],

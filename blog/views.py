@@ -67,6 +67,13 @@ class PostListView(AnonymousPageCacheMixin, ListView):
     context_object_name = "posts"
     paginate_by = POSTS_PER_PAGE
     heading = _("Latest posts")
+    # The home page's ``/?q=`` is a search: sent on to ``/search/?q=``.
+    searches = True
+
+    def get(self, request, *args, **kwargs):
+        if self.searches and "q" in request.GET:
+            return HttpResponseRedirect(reverse("blog:search") + "?" + request.GET.urlencode())
+        return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         return posts_listed()
@@ -77,6 +84,8 @@ class PostListView(AnonymousPageCacheMixin, ListView):
 
 
 class TagPostListView(PostListView):
+    searches = False
+
     def get_queryset(self):
         self.tag = get_object_or_404(Tag, slug=self.kwargs["slug"])
         return super().get_queryset().filter(tags=self.tag)
@@ -88,6 +97,8 @@ class TagPostListView(PostListView):
 
 
 class AuthorPostListView(PostListView):
+    searches = False
+
     def get_queryset(self):
         self.author = get_object_or_404(User, username=self.kwargs["username"])
         return super().get_queryset().filter(author=self.author)
@@ -272,7 +283,9 @@ def markdown_preview(request):
     (``blog.rendering``), as JSON ``{"html": ...}``. For whoever may post; CSRF-protected
     like every POST; text over the post's limit is a 400."""
     if request.method != "POST":
-        return JsonResponse({"error": "POST the text to preview."}, status=405)
+        response = JsonResponse({"error": "POST the text to preview."}, status=405)
+        response["Allow"] = "POST"
+        return response
     if not permissions.can_preview_markdown(request.user):
         return JsonResponse({"error": "Only writers may preview."}, status=403)
     text = request.POST.get("text", "")

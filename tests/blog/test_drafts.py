@@ -299,7 +299,8 @@ def test_preview_is_for_writers_only(who, status):
 
 
 def test_preview_is_post_only_csrf_protected_and_size_limited(author):
-    assert client_for(author).get("/my/preview/").status_code == 405
+    refused = client_for(author).get("/my/preview/")
+    assert refused.status_code == 405 and refused["Allow"] == "POST"
 
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(author)

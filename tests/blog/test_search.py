@@ -281,3 +281,10 @@ def test_index_table_matches_the_vendor():
         "sqlite": "SQLiteBackend",
         "mysql": "MySQLBackend",
     }.get(connection.vendor, "Backend")
+
+
+def test_the_home_pages_q_is_sent_to_search(client):
+    response = client.get("/", {"q": "轻博客 go"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/search/?q=%E8%BD%BB%E5%8D%9A%E5%AE%A2+go"

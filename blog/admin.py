@@ -106,6 +106,11 @@ class TagAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(num_posts=Count("posts"))
 
+    def save_model(self, request, obj: Tag, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "title" in form.changed_data:
+            search.tag_posts_index(obj)  # the posts are found by the new title
+
     @admin.display(description="posts", ordering="num_posts")
     def post_count(self, tag: Tag) -> int:
         return tag.num_posts

@@ -77,7 +77,16 @@ def index_rebuild() -> int:
     with connection.cursor() as cursor:
         engine.drop(cursor)
         engine.create(cursor)
-    posts = Post.objects.order_by("pk").prefetch_related("tags").only("pk", "title", "html")
+    return _index_in_chunks(Post.objects.all())
+
+
+def tag_posts_index(tag) -> int:
+    """Index again the posts of a tag whose title changed (the admin)."""
+    return _index_in_chunks(tag.posts.all())
+
+
+def _index_in_chunks(posts) -> int:
+    posts = posts.order_by("pk").prefetch_related("tags").only("pk", "title", "html")
     count, last = 0, 0
     while chunk := list(posts.filter(pk__gt=last)[:REBUILD_CHUNK]):
         posts_index(chunk)

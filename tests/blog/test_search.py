@@ -14,14 +14,16 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test import Client
 from django.utils import timezone
 
+from blog.models import Post
 from blog.search import SearchResults, parse_query
 from blog.search.backends import TABLE, backend
 from blog.search.text import excerpt, index_terms
 from blog.selectors import posts_listed
 from blog.services import post_create, post_delete, post_update
-from tests.factories import UserFactory
+from tests.factories import TagFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -288,3 +290,36 @@ def test_the_home_pages_q_is_sent_to_search(client):
 
     assert response.status_code == 302
     assert response["Location"] == "/search/?q=%E8%BD%BB%E5%8D%9A%E5%AE%A2+go"
+
+
+def test_the_admin_keeps_the_index_in_step(client, author):
+    staff = Client()
+    staff.force_login(UserFactory(username="boss", is_staff=True, is_superuser=True))
+    tag = TagFactory(title="Orchard")
+    added = staff.post(
+        "/admin/blog/post/add/",
+        {
+            "title": "Added in the admin",
+            "author": author.pk,
+            "publish_date_0": "2026-01-01",
+            "publish_date_1": "10:00:00",
+            "text": "Quince jelly.",
+            "tags": [tag.pk],
+            "comments-TOTAL_FORMS": "0",
+            "comments-INITIAL_FORMS": "0",
+        },
+    )
+    assert added.status_code == 302
+    assert found(client, "quince orchard") == ["Added in the admin"]
+
+    renamed = staff.post(
+        f"/admin/blog/tag/{tag.pk}/change/", {"title": "Vineyard", "slug": tag.slug}
+    )
+    assert renamed.status_code == 302
+    assert found(client, "orchard") == []
+    assert found(client, "vineyard") == ["Added in the admin"]
+
+    post = Post.objects.get()
+    deleted = staff.post(f"/admin/blog/post/{post.pk}/delete/", {"post": "yes"})
+    assert deleted.status_code == 302
+    assert found(client, "quince") == []

@@ -37,6 +37,7 @@ class Document:
 
 class Backend:
     id_column = "post_id"
+    join = "JOIN"
 
     # SCHEMA
     def create(self, cursor) -> None:
@@ -90,7 +91,7 @@ class Backend:
         if self.indexed_terms(query):
             where, where_params, order, order_params = self.match(query)
             sql = (
-                f"FROM {TABLE} JOIN blog_post p ON p.id = {TABLE}.{self.id_column} "
+                f"FROM {TABLE} {self.join} blog_post p ON p.id = {TABLE}.{self.id_column} "
                 f"WHERE {where} AND {published}"
             )
             return sql, [*where_params, *params], order, order_params
@@ -100,9 +101,9 @@ class Backend:
             for _ in query.terms
         )
         sql = (
-            f"FROM {TABLE} JOIN (SELECT p.id, p.publish_date FROM blog_post p WHERE {published} "
+            f"FROM (SELECT p.id, p.publish_date FROM blog_post p WHERE {published} "
             f"ORDER BY p.publish_date DESC, p.id DESC LIMIT {SHORT_QUERY_POSTS}) p "
-            f"ON p.id = {TABLE}.{self.id_column} WHERE {likes}"
+            f"{self.join} {TABLE} ON {TABLE}.{self.id_column} = p.id WHERE {likes}"
         )
         like_params = [f"%{term}%" for term in query.terms for _ in range(3)]
         return sql, [*params, *like_params], "p.publish_date DESC, p.id DESC", []
@@ -125,6 +126,10 @@ class Backend:
 
 class SQLiteBackend(Backend):
     id_column = "rowid"
+    # The matches first, then their posts by primary key: left to itself the planner
+    # walked the posts' is_draft index and ran the MATCH once per post (0.4 s for a
+    # word found nowhere at 10,000 posts). SQLite never reorders a CROSS JOIN.
+    join = "CROSS JOIN"
 
     def create(self, cursor) -> None:
         cursor.execute(

@@ -14,6 +14,7 @@ the ``SHORT_QUERY_POSTS`` newest published posts only, so the work stays bounded
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 
 from django.db import connection
@@ -132,6 +133,11 @@ class SQLiteBackend(Backend):
     join = "CROSS JOIN"
 
     def create(self, cursor) -> None:
+        if sqlite3.sqlite_version_info < (3, 34):
+            raise RuntimeError(
+                f"Search needs SQLite 3.34 or later (FTS5's trigram tokenizer); this Python "
+                f"has SQLite {sqlite3.sqlite_version}."
+            )
         cursor.execute(
             f"CREATE VIRTUAL TABLE {TABLE} USING fts5(title, body, tags, tokenize='trigram')"
         )

@@ -21,16 +21,19 @@ from .text import SearchQuery, excerpt, highlight, parse_query, plain_text
 __all__ = [
     "SearchQuery",
     "SearchResults",
+    "index_prune",
     "index_rebuild",
     "parse_query",
     "post_index",
     "post_unindex",
+    "posts_index",
+    "tag_posts_index",
 ]
 
 REBUILD_CHUNK = 200
 
 
-def _document(post) -> Document:
+def _document(post: Post) -> Document:
     return Document(
         post_id=post.pk,
         title=post.title,
@@ -39,13 +42,13 @@ def _document(post) -> Document:
     )
 
 
-def post_index(post) -> None:
+def post_index(post: Post) -> None:
     """Store the post's title, text and tags in the index (drafts too: the search
     reads only published posts, and publishing later needs no new write)."""
     posts_index([post])
 
 
-def posts_index(posts: Iterable) -> None:
+def posts_index(posts: Iterable[Post]) -> None:
     documents = [_document(post) for post in posts]
     engine = backend()
     with connection.cursor() as cursor:

@@ -2,7 +2,9 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
 
+from . import search
 from .models import Comment, Post, Tag, User
+from .services import post_delete
 
 
 @admin.register(User)
@@ -27,15 +29,25 @@ class CommentInline(admin.TabularInline):
 
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
-    list_display = ("title", "author", "publish_date", "tag_list", "comment_count")
-    list_filter = ("publish_date", "tags")
+    list_display = ("title", "author", "is_draft", "publish_date", "tag_list", "comment_count")
+    list_filter = ("is_draft", "publish_date", "tags")
     search_fields = ("title", "text", "author__username")
     date_hierarchy = "publish_date"
     # Tags are edited in place, with a search box over all tags.
     filter_horizontal = ("tags",)
     raw_id_fields = ("author",)
     readonly_fields = ("slug", "created", "updated")
-    fields = ("title", "slug", "author", "publish_date", "text", "tags", "created", "updated")
+    fields = (
+        "title",
+        "slug",
+        "author",
+        "is_draft",
+        "publish_date",
+        "text",
+        "tags",
+        "created",
+        "updated",
+    )
     inlines = [CommentInline]
     list_select_related = ("author",)
 
@@ -49,6 +61,18 @@ class PostAdmin(admin.ModelAdmin):
 
     def get_changeform_initial_data(self, request):
         return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
+
+    # The admin saves the model itself; the search index follows as with the services.
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        search.post_index(form.instance)
+
+    def delete_model(self, request, obj: Post) -> None:
+        post_delete(post=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for post in queryset:
+            post_delete(post=post)
 
     @admin.display(description="tags")
     def tag_list(self, post: Post) -> str:
@@ -81,6 +105,11 @@ class TagAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(num_posts=Count("posts"))
+
+    def save_model(self, request, obj: Tag, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "title" in form.changed_data:
+            search.tag_posts_index(obj)  # the posts are found by the new title
 
     @admin.display(description="posts", ordering="num_posts")
     def post_count(self, tag: Tag) -> int:

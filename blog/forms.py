@@ -14,12 +14,14 @@ from allauth.account.forms import SignupForm as AllauthSignupForm
 from captcha.fields import CaptchaField
 from django import forms
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.forms.utils import ErrorDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_recaptcha.widgets import ReCaptchaV2Checkbox
 
 from .models import COMMENT_TEXT_MAX_LENGTH, POST_TITLE_MAX_LENGTH, Comment, Post, User
+from .search import SearchQuery, parse_query
 from .services import MAX_TAGS_PER_POST, tag_titles_parse
 from .validators import no_control_characters, publish_date_in_range
 
@@ -57,7 +59,10 @@ class PostForm(forms.ModelForm):
         self.fields["title"].widget.attrs["maxlength"] = POST_TITLE_MAX_LENGTH
         if self.instance.pk:
             self.initial["tags"] = ", ".join(t.title for t in self.instance.tags.all())
-            self.initial["publish_date"] = timezone.localtime(self.instance.publish_date)
+            # A draft's date is when it was saved, not a choice: empty means "now" when
+            # it is published, unless a date still to come was chosen.
+            if not self.instance.is_draft or self.instance.publish_date > timezone.now():
+                self.initial["publish_date"] = timezone.localtime(self.instance.publish_date)
 
     def clean_title(self) -> str:
         title = self.cleaned_data["title"].strip()
@@ -72,6 +77,25 @@ class PostForm(forms.ModelForm):
                 _("At most %(max)d tags."), code="max_tags", params={"max": MAX_TAGS_PER_POST}
             )
         return titles
+
+
+class SearchForm(forms.Form):
+    """The search box: any text up to ``BLOG_SEARCH_QUERY_MAX_LENGTH`` characters;
+    ``blog.search.parse_query`` keeps its letters and digits."""
+
+    q = forms.CharField(label=_("Search"), required=False, strip=True)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        limit = settings.BLOG_SEARCH_QUERY_MAX_LENGTH
+        self.fields["q"].max_length = limit
+        self.fields["q"].widget.attrs.update(maxlength=limit, type="search")
+        self.fields["q"].validators.append(MaxLengthValidator(limit))
+
+    def query(self) -> SearchQuery:
+        """The parsed query; an empty one when the form is not valid."""
+        text = self.cleaned_data.get("q", "") if self.is_valid() else ""
+        return parse_query(text)
 
 
 class CommentForm(forms.ModelForm):

@@ -59,10 +59,17 @@ class Tag(models.Model):
         return reverse("blog:tag", kwargs={"slug": self.slug})
 
 
+class PostState(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    SCHEDULED = "scheduled", _("scheduled")
+    PUBLISHED = "published", _("published")
+
+
 class PostQuerySet(models.QuerySet):
     def published(self) -> "PostQuerySet":
-        """Posts whose publish date has come: what visitors, feeds and the digest see."""
-        return self.filter(publish_date__lte=timezone.now())
+        """Posts that are not drafts and whose publish date has come: what visitors,
+        feeds, tag counts, search and the digest see."""
+        return self.filter(is_draft=False, publish_date__lte=timezone.now())
 
     def for_listing(self) -> "PostQuerySet":
         """What a list of posts renders, in a fixed number of queries whatever its length:
@@ -114,6 +121,14 @@ class Post(models.Model):
         db_index=True,
         validators=[publish_date_in_range],
     )
+    # A draft is seen only by its author and the admin role, whatever its publish date;
+    # a post that is not a draft is scheduled until its publish date, then published.
+    is_draft = models.BooleanField(
+        _("draft"),
+        default=False,
+        db_index=True,
+        help_text=_("Only the author and editors see a draft."),
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -148,7 +163,18 @@ class Post(models.Model):
 
     @property
     def is_published(self) -> bool:
-        return self.publish_date <= timezone.now()
+        return not self.is_draft and self.publish_date <= timezone.now()
+
+    @property
+    def state(self) -> str:
+        """``draft``, ``scheduled`` or ``published``."""
+        if self.is_draft:
+            return PostState.DRAFT
+        return PostState.PUBLISHED if self.is_published else PostState.SCHEDULED
+
+    @property
+    def state_label(self) -> str:
+        return PostState(self.state).label
 
 
 class Comment(models.Model):

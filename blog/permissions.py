@@ -56,3 +56,30 @@ def can_edit_post(user: AbstractBaseUser | AnonymousUser, post: Post) -> bool:
 def can_comment(user: AbstractBaseUser | AnonymousUser) -> bool:
     """May comment on published posts."""
     return bool(user.is_active and user.has_perm("blog.add_comment"))
+
+
+def can_view_post(user: AbstractBaseUser | AnonymousUser, post: Post) -> bool:
+    """May read this post: everybody once it is published; a draft or a scheduled post
+    only its author and editors (the ``admin`` role). Others are told it does not exist
+    (404), not that it is forbidden."""
+    if post.is_published:
+        return True
+    if not user.is_active:
+        return False
+    return post.author_id == user.pk or user.has_perm("blog.change_post")
+
+
+def can_delete_post(user: AbstractBaseUser | AnonymousUser, post: Post) -> bool:
+    """May delete this post: the rule of ``can_edit_post`` (its author while a poster,
+    or an editor), used by the page and by the API's DELETE alike."""
+    return can_edit_post(user, post)
+
+
+def can_manage_own_posts(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Has a "My posts" page in the navigation: whoever may write posts."""
+    return can_post(user)
+
+
+def can_preview_markdown(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """May use the editor's live preview endpoint: whoever may write posts."""
+    return can_post(user)

@@ -21,6 +21,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from reminders import services as reminder_services
 
+from . import search
 from .models import TAG_TITLE_MAX_LENGTH, Comment, Post, Tag, User
 from .permissions import DEFAULT_GROUP, POSTER_GROUP, ROLE_PERMISSIONS
 
@@ -85,14 +86,17 @@ def post_create(
     text: str,
     tags: Iterable[str] = (),
     publish_date: datetime | None = None,
+    draft: bool = False,
 ) -> Post:
-    """A new post; its slug is made from the title and its HTML rendered on save."""
-    post = Post(author=author, title=title.strip(), text=text)
+    """A new post, a draft when ``draft``; its slug is made from the title and its HTML
+    rendered on save; the search index has it in the same transaction."""
+    post = Post(author=author, title=title.strip(), text=text, is_draft=draft)
     if publish_date is not None:
         post.publish_date = publish_date
     post.full_clean()
     post.save()
     post.tags.set(tags_get_or_create(titles=tags))
+    search.post_index(post)
     return post
 
 
@@ -104,26 +108,36 @@ def post_update(
     text: str | None = None,
     tags: Iterable[str] | None = None,
     publish_date: datetime | None = None,
+    draft: bool | None = None,
 ) -> Post:
     """Change the fields given (``None`` leaves one as it is). The slug never changes,
-    so links to the post keep working."""
+    so links to the post keep working.
+
+    A draft published without a publish date is published now, not at the date it was
+    first saved: it comes first on the home page, in the feeds and in the digest."""
     if title is not None:
         post.title = title.strip()
     if text is not None:
         post.text = text
+    if draft is not None:
+        if post.is_draft and not draft and publish_date is None:
+            post.publish_date = max(post.publish_date, timezone.now())
+        post.is_draft = draft
     if publish_date is not None:
         post.publish_date = publish_date
     post.full_clean()
     post.save()
     if tags is not None:
         post.tags.set(tags_get_or_create(titles=tags))
+    search.post_index(post)
     return post
 
 
 @transaction.atomic
 def post_delete(*, post: Post) -> None:
     """Delete the post with its comments. Its tags stay, even when no post has them left:
-    a tag's page and feed links keep working."""
+    a tag's page and feed links keep working. It leaves the search index with it."""
+    search.post_unindex(post.pk)
     post.delete()
 
 

@@ -2,7 +2,7 @@
 
 from django.db import DEFAULT_DB_ALIAS, transaction
 
-from . import services
+from . import search, services
 from .cache import content_changed
 from .services import roles_ensure
 
@@ -13,7 +13,8 @@ def blog_content_changed(sender, **kwargs) -> None:
 
 
 def ensure_roles_after_migrate(sender, using=DEFAULT_DB_ALIAS, apps=None, **kwargs) -> None:
-    """After ``migrate`` (and after a flush), the roles exist with their permissions."""
+    """After ``migrate`` (and after a flush), the roles exist with their permissions and
+    the search index holds no row of a post that is gone."""
     if using != DEFAULT_DB_ALIAS:
         return
     if apps is not None:
@@ -24,6 +25,7 @@ def ensure_roles_after_migrate(sender, using=DEFAULT_DB_ALIAS, apps=None, **kwar
         except LookupError:
             return
     roles_ensure()
+    search.index_prune()
 
 
 def user_saved(sender, instance, **kwargs) -> None:

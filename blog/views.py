@@ -8,18 +8,19 @@ from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
 from . import permissions
 from .cache import page_cache_key
-from .forms import AccountSettingsForm, CommentForm, PostForm
-from .models import Post, Tag, User
-from .selectors import sidebar
-from .services import comment_create, post_create, post_update
+from .forms import AccountSettingsForm, CommentForm, PostForm, SearchForm
+from .models import POST_TEXT_MAX_LENGTH, Post, Tag, User
+from .rendering import render_markdown
+from .selectors import posts_listed, posts_matching, posts_of_author, sidebar
+from .services import comment_create, post_create, post_delete, post_update
 
 POSTS_PER_PAGE = 10
 
@@ -66,10 +67,16 @@ class PostListView(AnonymousPageCacheMixin, ListView):
     context_object_name = "posts"
     paginate_by = POSTS_PER_PAGE
     heading = _("Latest posts")
+    # The home page's ``/?q=`` is a search: sent on to ``/search/?q=``.
+    searches = True
+
+    def get(self, request, *args, **kwargs):
+        if self.searches and "q" in request.GET:
+            return HttpResponseRedirect(reverse("blog:search") + "?" + request.GET.urlencode())
+        return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        # Lists show the stored excerpt: the full text and HTML stay in the database.
-        return Post.objects.published().for_listing().defer("text", "html")
+        return posts_listed()
 
     def get_context_data(self, **kwargs):
         kwargs.setdefault("heading", self.heading)
@@ -77,6 +84,8 @@ class PostListView(AnonymousPageCacheMixin, ListView):
 
 
 class TagPostListView(PostListView):
+    searches = False
+
     def get_queryset(self):
         self.tag = get_object_or_404(Tag, slug=self.kwargs["slug"])
         return super().get_queryset().filter(tags=self.tag)
@@ -88,6 +97,8 @@ class TagPostListView(PostListView):
 
 
 class AuthorPostListView(PostListView):
+    searches = False
+
     def get_queryset(self):
         self.author = get_object_or_404(User, username=self.kwargs["username"])
         return super().get_queryset().filter(author=self.author)
@@ -114,7 +125,7 @@ class PostDetailView(AnonymousPageCacheMixin, DetailView):
 
     def get_object(self, queryset=None):
         post = super().get_object(queryset)
-        if not post.is_published and not permissions.can_edit_post(self.request.user, post):
+        if not permissions.can_view_post(self.request.user, post):
             raise Http404("No post found matching the query")
         return post
 
@@ -149,9 +160,16 @@ class PostFormMixin:
 
     form_class = PostForm
     template_name = "blog/post_form.html"
+    draft_message = _("Your draft is saved: only you and the editors see it.")
+    was_draft = False
 
     def save(self, form) -> Post:
         raise NotImplementedError
+
+    @property
+    def as_draft(self) -> bool:
+        """The "Save as draft" button rather than "Publish" / "Save changes"."""
+        return self.request.POST.get("action") == "draft"
 
     def form_valid(self, form):
         try:
@@ -159,7 +177,13 @@ class PostFormMixin:
         except ValidationError as error:
             form_add_service_errors(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, self.success_message)
+        if self.object.is_draft:
+            message = self.draft_message
+        elif self.was_draft:
+            message = _("Your post is published.")
+        else:
+            message = self.success_message
+        messages.success(self.request, message)
         return HttpResponseRedirect(self.object.get_absolute_url())
 
 
@@ -178,6 +202,7 @@ class PostCreateView(LoginRequiredMixin, UserPassesTestMixin, PostFormMixin, Cre
             text=form.cleaned_data["text"],
             tags=form.cleaned_data["tags"],
             publish_date=form.cleaned_data["publish_date"],
+            draft=self.as_draft,
         )
 
 
@@ -202,13 +227,91 @@ class PostUpdateView(LoginRequiredMixin, UserPassesTestMixin, PostFormMixin, Upd
         # The form's is_valid() has already set the new values on the instance; the
         # service validates them again and saves.
         self.object.refresh_from_db()
+        self.was_draft = self.object.is_draft
         return post_update(
             post=self.object,
             title=form.cleaned_data["title"],
             text=form.cleaned_data["text"],
             tags=form.cleaned_data["tags"],
             publish_date=form.cleaned_data["publish_date"],
+            draft=self.as_draft,
         )
+
+
+class PostDeleteView(LoginRequiredMixin, DetailView):
+    """A confirmation page (GET), then the deletion (POST), for who ``can_delete_post``:
+    a post they may not see is a 404, one they may see but not delete a 403."""
+
+    template_name = "blog/post_confirm_delete.html"
+    context_object_name = "post"
+
+    def get_queryset(self):
+        return Post.objects.select_related("author")
+
+    def get_object(self, queryset=None):
+        post = super().get_object(queryset)
+        if not permissions.can_view_post(self.request.user, post):
+            raise Http404("No post found matching the query")
+        if not permissions.can_delete_post(self.request.user, post):
+            raise PermissionDenied(_("You may not delete this post."))
+        return post
+
+    def post(self, request, *args, **kwargs):
+        post = self.get_object()
+        title = post.title
+        post_delete(post=post)
+        messages.success(request, _("“%s” is deleted.") % title)
+        return HttpResponseRedirect(reverse("blog:my_posts"))
+
+
+# A WRITER'S OWN PAGE AND THE EDITOR'S PREVIEW
+# ------------------------------------------------------------------------------
+class MyPostsView(LoginRequiredMixin, ListView):
+    """The signed-in user's posts, drafts and scheduled ones too, with their state.
+    Personal, so never in the anonymous page cache (signed-in users never are)."""
+
+    template_name = "blog/my_posts.html"
+    context_object_name = "posts"
+    paginate_by = 20
+
+    def get_queryset(self):
+        return posts_of_author(self.request.user)
+
+
+def markdown_preview(request):
+    """POST ``text``: the Markdown rendered by the renderer posts are saved with
+    (``blog.rendering``), as JSON ``{"html": ...}``. For whoever may post; CSRF-protected
+    like every POST; text over the post's limit is a 400."""
+    if request.method != "POST":
+        response = JsonResponse({"error": "POST the text to preview."}, status=405)
+        response["Allow"] = "POST"
+        return response
+    if not permissions.can_preview_markdown(request.user):
+        return JsonResponse({"error": "Only writers may preview."}, status=403)
+    text = request.POST.get("text", "")
+    if len(text) > POST_TEXT_MAX_LENGTH:
+        return JsonResponse(
+            {"error": f"A post has at most {POST_TEXT_MAX_LENGTH} characters."}, status=400
+        )
+    return JsonResponse({"html": render_markdown(text)})
+
+
+# SEARCH
+# ------------------------------------------------------------------------------
+class SearchView(ListView):
+    """``/search/?q=``: published posts matching the query, best first, with highlighted
+    excerpts. Not in the page cache: every query would be a new entry."""
+
+    template_name = "blog/search.html"
+    context_object_name = "posts"
+    paginate_by = POSTS_PER_PAGE
+
+    def get_queryset(self):
+        self.form = SearchForm(self.request.GET)
+        return posts_matching(self.form.query())
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(search_form=self.form, query=self.form.query(), **kwargs)
 
 
 # ACCOUNT

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from blog.permissions import can_comment, can_edit_post, can_post
+from blog.permissions import can_comment, can_delete_post, can_edit_post, can_post
 
 
 class PostPermission(BasePermission):
-    """Anyone reads; creating needs ``can_post``; changing or deleting ``can_edit_post``.
+    """Anyone reads; creating needs ``can_post``; changing ``can_edit_post``; deleting
+    ``can_delete_post`` (what the page's delete button asks).
 
     An anonymous write fails ``has_permission``, which DRF answers with 401, not 403.
     """
@@ -25,6 +26,8 @@ class PostPermission(BasePermission):
     def has_object_permission(self, request, view, obj) -> bool:
         if request.method in SAFE_METHODS:
             return True
+        if request.method == "DELETE":
+            return can_delete_post(request.user, obj)
         return can_edit_post(request.user, obj)
 
 

@@ -4,6 +4,7 @@ may set, checked with the limits the models and forms use."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils.http import urlencode
 from rest_framework import serializers
@@ -15,6 +16,7 @@ from blog.models import (
     TAG_TITLE_MAX_LENGTH,
     Comment,
     Post,
+    PostState,
     Tag,
 )
 from blog.services import MAX_TAGS_PER_POST
@@ -50,6 +52,12 @@ class PostSerializer(serializers.ModelSerializer):
     )
     page_url = serializers.SerializerMethodField(help_text="This post's web page.")
     comment_count = serializers.IntegerField(read_only=True)
+    state = serializers.ChoiceField(
+        choices=PostState.choices,
+        read_only=True,
+        help_text="`draft` (only its author and editors see it), `scheduled` (its publish "
+        "date is still to come) or `published`.",
+    )
 
     class Meta:
         model = Post
@@ -61,6 +69,7 @@ class PostSerializer(serializers.ModelSerializer):
             "author",
             "tags",
             "publish_date",
+            "state",
             "comment_count",
             "url",
             "page_url",
@@ -91,6 +100,25 @@ class PostInputSerializer(serializers.Serializer):
         validators=[publish_date_in_range],
         help_text="When the post appears; now when left out.",
     )
+    draft = serializers.BooleanField(
+        required=False,
+        help_text="True keeps the post a draft; false publishes it (at its publish date, or "
+        "now when a draft is published without one).",
+    )
+
+
+class PostSearchSerializer(serializers.Serializer):
+    """``?search=`` on the post list."""
+
+    search = serializers.CharField(
+        allow_blank=True, trim_whitespace=True, help_text="Words of the title, text or tags."
+    )
+
+    def validate_search(self, value: str) -> str:
+        limit = settings.BLOG_SEARCH_QUERY_MAX_LENGTH
+        if len(value) > limit:
+            raise serializers.ValidationError(f"At most {limit} characters.")
+        return value
 
 
 # COMMENTS

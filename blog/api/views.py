@@ -7,16 +7,17 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from blog.models import Comment, Post, Tag
-from blog.permissions import can_edit_post
-from blog.selectors import tags_with_post_counts
+from blog.permissions import can_view_post
+from blog.search import parse_query
+from blog.selectors import posts_matching, tags_with_post_counts
 from blog.services import comment_create, post_create, post_delete, post_update
 from config.api import error_responses
 
@@ -26,16 +27,29 @@ from .serializers import (
     CommentInputSerializer,
     CommentSerializer,
     PostInputSerializer,
+    PostSearchSerializer,
     PostSerializer,
     TagSerializer,
 )
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Published posts, newest first"),
+    list=extend_schema(
+        summary="Published posts, newest first; with `search`, best match first",
+        parameters=[
+            OpenApiParameter(
+                "search",
+                str,
+                description="Words of the title, text or tags (English, Chinese, …), at most "
+                "`BLOG_SEARCH_QUERY_MAX_LENGTH` characters; not combined with `tag` or "
+                "`author`. Punctuation and operators only separate words.",
+            )
+        ],
+        responses={200: PostSerializer(many=True), **error_responses(400)},
+    ),
     retrieve=extend_schema(
         summary="One post",
-        description="A draft (publish date still to come) is found only by who may edit it.",
+        description="A draft or a scheduled post is found only by its author and editors.",
         responses={200: PostSerializer, **error_responses(404)},
     ),
     create=extend_schema(
@@ -78,11 +92,24 @@ class PostViewSet(viewsets.ModelViewSet):
 
     def get_object(self) -> Post:
         post = get_object_or_404(self.get_queryset(), slug=self.kwargs["slug"])
-        if not post.is_published and not can_edit_post(self.request.user, post):
-            # A draft does not exist for those who may not edit it: 404, not 403.
+        if not can_view_post(self.request.user, post):
+            # A draft does not exist for those who may not see it: 404, not 403.
             raise Http404
         self.check_object_permissions(self.request, post)
         return post
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        if "search" not in request.query_params:
+            return super().list(request, *args, **kwargs)
+        serializer = PostSearchSerializer(data={"search": request.query_params["search"]})
+        serializer.is_valid(raise_exception=True)
+        if not serializer.validated_data["search"]:
+            return super().list(request, *args, **kwargs)  # ?search= alone: no filter
+        if {"tag", "author"} & set(request.query_params):
+            raise ValidationError({"search": ["Not combined with tag or author."]})
+        results = posts_matching(parse_query(serializer.validated_data["search"]), with_text=True)
+        page = self.paginate_queryset(results)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def output(self, post: Post) -> dict:
         """The post as stored, read back as the list reads it (tags and all)."""
@@ -126,7 +153,7 @@ class PostCommentsView(generics.ListCreateAPIView):
 
     def get_post(self) -> Post:
         post = get_object_or_404(Post, slug=self.kwargs["slug"])
-        if not post.is_published and not can_edit_post(self.request.user, post):
+        if not can_view_post(self.request.user, post):
             raise Http404
         return post
 

@@ -1,7 +1,8 @@
 """The permission checks of ``blog.permissions`` as template filters.
 
 ``{% load blog_permissions %}`` then ``{% if user|can_post %}``,
-``{% if user|can_edit_post:post %}``, ``{% if user|can_comment %}``.
+``{% if user|can_edit_post:post %}``, ``{% if user|can_comment %}``, and the same for
+``can_view_post``, ``can_delete_post`` and ``can_manage_own_posts``.
 """
 
 from django import template
@@ -13,3 +14,6 @@ register = template.Library()
 register.filter("can_post", permissions.can_post)
 register.filter("can_edit_post", permissions.can_edit_post)
 register.filter("can_comment", permissions.can_comment)
+register.filter("can_view_post", permissions.can_view_post)
+register.filter("can_delete_post", permissions.can_delete_post)
+register.filter("can_manage_own_posts", permissions.can_manage_own_posts)

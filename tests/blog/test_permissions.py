@@ -1,11 +1,21 @@
 """The roles of the data migration and the checks of blog.permissions."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import AnonymousUser, Group
 from django.core.management import CommandError, call_command
 from django.template import Context, Template
+from django.utils import timezone
 
-from blog.permissions import ROLE_PERMISSIONS, can_comment, can_edit_post, can_post
+from blog.permissions import (
+    ROLE_PERMISSIONS,
+    can_comment,
+    can_delete_post,
+    can_edit_post,
+    can_post,
+    can_view_post,
+)
 from tests.factories import PostFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -113,3 +123,38 @@ def test_roles_come_back_after_being_deleted_and_migrate_running_again():
 
     assert set(Group.objects.values_list("name", flat=True)) == set(ROLE_PERMISSIONS)
     assert can_post(UserFactory(roles=["poster"]))
+
+
+# DRAFTS, SCHEDULED POSTS, DELETION (issue #16)
+# ------------------------------------------------------------------------------
+@pytest.mark.parametrize("state", ["draft", "scheduled", "published"])
+@pytest.mark.parametrize(
+    ("who", "sees_unpublished", "deletes"),
+    [
+        ("anonymous", False, False),
+        ("reader", False, False),
+        ("other poster", False, False),
+        ("author", True, True),
+        ("former poster author", True, False),
+        ("admin", True, True),
+        ("inactive author", False, False),
+    ],
+)
+def test_who_sees_and_deletes_a_post(state, who, sees_unpublished, deletes):
+    author_roles = ["default"] if who == "former poster author" else ["default", "poster"]
+    author = UserFactory(roles=author_roles, is_active=who != "inactive author")
+    users = {
+        "anonymous": AnonymousUser(),
+        "reader": UserFactory(roles=["default"]),
+        "other poster": UserFactory(roles=["default", "poster"]),
+        "admin": UserFactory(roles=["admin"]),
+    }
+    user = users.get(who, author)
+    post = PostFactory(
+        author=author,
+        is_draft=state == "draft",
+        publish_date=timezone.now() + timedelta(days=1 if state == "scheduled" else -1),
+    )
+
+    assert can_view_post(user, post) == (state == "published" or sees_unpublished)
+    assert can_delete_post(user, post) == deletes

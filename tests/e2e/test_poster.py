@@ -121,3 +121,77 @@ def test_poster_is_refused_someone_elses_post(
     assert "Your account may not do this" in forged.text()  # refused by permission, not CSRF
     someone_elses_post.refresh_from_db()
     assert someone_elses_post.title == "Linus writes about kernels"
+
+
+DRAFT_TITLE = "Drafts in the browser"
+DRAFT_MARKDOWN = "A **first draft** about 轻博客 and the queues.\n\n<script>alert('no')</script>"
+
+
+def test_poster_drafts_previews_publishes_finds_and_deletes_a_post(
+    page: Page, check_page: PageChecker, poster, browser, live_server
+) -> None:
+    log_in(page, "grace", DEFAULT_PASSWORD)
+    nav = page.get_by_role("navigation", name="Site")
+    search_box = page.get_by_role("banner").get_by_label("Search posts")
+
+    # The editor previews the Markdown live, rendered and sanitized by the server.
+    nav.get_by_role("link", name="Write a post").click()
+    page.get_by_label("Title").fill(DRAFT_TITLE)
+    page.get_by_label("Text").fill(DRAFT_MARKDOWN)
+    preview = page.locator("#markdown-preview")
+    expect(preview).to_be_visible()
+    expect(preview.locator("strong")).to_have_text("first draft")
+    expect(preview.locator("script")).to_have_count(0)
+    check_page(page, "editor with the live preview")
+
+    # Saved as a draft: its own page previews it for its author only.
+    page.get_by_role("button", name="Save as draft").click()
+    post = Post.objects.get(title=DRAFT_TITLE)
+    assert post.is_draft
+    expect(page).to_have_url(f"/post/{post.slug}/")
+    expect(page.locator(".notice")).to_contain_text("Draft: only you and the editors")
+    expect(page.locator(".prose strong")).to_have_text("first draft")
+    check_page(page, "the draft previewed")
+    visitor = browser.new_context(base_url=live_server.url)
+    try:
+        assert visitor.request.get(f"/post/{post.slug}/").status == 404
+    finally:
+        visitor.close()
+
+    # A draft is not found by search, and is listed on "My posts" as a draft.
+    search_box.fill("轻博客")
+    search_box.press("Enter")
+    expect(page.locator(".empty")).to_contain_text("No post matches")
+    nav.get_by_role("link", name="My posts").click()
+    expect(page).to_have_url("/my/posts/")
+    row = page.locator("tr", has_text=DRAFT_TITLE)
+    expect(row.locator(".state")).to_have_text("draft")
+    check_page(page, "my posts with a draft")
+
+    # Published from the editor.
+    row.get_by_role("link", name="Edit").click()
+    page.get_by_role("button", name="Publish").click()
+    expect(page.get_by_role("status")).to_contain_text("Your post is published.")
+    expect(page.locator(".notice")).to_have_count(0)
+
+    # Found by search, in Chinese, the match marked.
+    search_box.fill("轻博客")
+    search_box.press("Enter")
+    results = page.locator(".search-result")
+    expect(results).to_have_count(1)
+    expect(results.locator("mark").first).to_have_text("轻博客")
+    check_page(page, "search results")
+    results.get_by_role("link", name=DRAFT_TITLE).click()
+    expect(page).to_have_url(f"/post/{post.slug}/")
+
+    # Deleted after a confirmation page.
+    page.get_by_role("link", name="Delete this post").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Delete “{DRAFT_TITLE}”?")
+    check_page(page, "delete confirmation")
+    page.get_by_role("button", name="Delete this post").click()
+    expect(page).to_have_url("/my/posts/")
+    expect(page.get_by_role("status")).to_contain_text(f"“{DRAFT_TITLE}” is deleted.")
+    assert not Post.objects.filter(pk=post.pk).exists()
+    search_box.fill("轻博客")
+    search_box.press("Enter")
+    expect(page.locator(".search-result")).to_have_count(0)

@@ -5,3 +5,6 @@ from ..env import env
 # Seconds an anonymous visitor's page (home, tag, author, post) is served from the
 # cache; any change to posts, comments or tags refreshes it at once. 0 turns it off.
 BLOG_PAGE_CACHE_SECONDS = env.int("BLOG_PAGE_CACHE_SECONDS", default=60)
+# Longest search query accepted (characters); a longer one is a form error (the page)
+# or a 400 (the API), never work for the database.
+BLOG_SEARCH_QUERY_MAX_LENGTH = env.int("BLOG_SEARCH_QUERY_MAX_LENGTH", default=200)

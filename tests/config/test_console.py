@@ -148,3 +148,52 @@ def test_a_server_error_still_logs_its_traceback(caplog) -> None:
     [error, bad] = [r for r in caplog.records if r.name == "django.request"]
     assert (error.levelno, error.exc_info[0]) == (logging.ERROR, RuntimeError)
     assert bad.levelno == logging.WARNING
+
+
+def test_ctrl_c_in_a_terminal_reaches_the_processes_and_make_exits_0(tmp_path: Path) -> None:
+    """Ctrl-C typed into a real terminal (a pseudo-terminal whose line discipline turns
+    ^C into SIGINT for the foreground process group): GNU make would answer a SIGINT of
+    its own with "Interrupt" and status 130, so config.procfile takes the terminal's
+    foreground for itself and make exits 0 after it."""
+    import fcntl
+    import pty
+    import select
+    import termios
+
+    (tmp_path / "Procfile").write_text(
+        f"sleeper: {sys.executable} -c 'import time; time.sleep(60)'\n"
+    )
+    (tmp_path / "Makefile").write_text(f"run:\n\t{sys.executable} -m config.procfile\n")
+    env = {**os.environ, "PYTHONPATH": str(BASE_DIR), "PYTHONUNBUFFERED": "1"}
+    master, slave = pty.openpty()
+
+    def controlling_terminal() -> None:  # in the child: a new session owning the pty
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    make = subprocess.Popen(
+        ["make", "--no-print-directory", "run"],
+        cwd=tmp_path,
+        env=env,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+        preexec_fn=controlling_terminal,
+    )
+    os.close(slave)
+    output = b""
+
+    def started() -> bool:
+        nonlocal output
+        if select.select([master], [], [], 0.5)[0]:
+            output += os.read(master, 65536)
+        return b"sleeper.1 " in output and b"started" in output
+
+    try:
+        wait_until(started, timeout=60, message="honcho started the sleeper")
+        os.write(master, b"\x03")  # ^C, as typed
+        assert make.wait(timeout=30) == 0, output.decode(errors="replace")
+    finally:
+        if make.poll() is None:
+            os.killpg(make.pid, signal.SIGKILL)
+        os.close(master)

@@ -14,6 +14,7 @@ from allauth.account.forms import SignupForm as AllauthSignupForm
 from captcha.fields import CaptchaField
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.forms.utils import ErrorDict
 from django.utils import timezone
@@ -205,3 +206,12 @@ class SignupForm(AllauthSignupForm):
         if self.cleaned_data is not None:
             self.cleaned_data["captcha"] = answer
         return None
+
+
+def form_add_service_errors(form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form fields it names."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)

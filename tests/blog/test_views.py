@@ -54,6 +54,12 @@ class TestHome:
         assert titles(first) == [f"P{i:02}" for i in range(10)]
         assert titles(third) == ["P20", "P21", "P22"]
         assert client.get("/?page=last").context["page_obj"].number == 3
+        # The links between the pages: the first has only "Older", the last only "Newer".
+        assert '<a rel="next" href="?page=2">' in first.content.decode()
+        assert 'rel="prev"' not in first.content.decode()
+        assert '<a rel="prev" href="?page=2">' in third.content.decode()
+        assert 'rel="next"' not in third.content.decode()
+        assert "Page 3 of 3" in third.content.decode()
 
     @pytest.mark.parametrize("page", ["4", "0", "-1", "abc", "1.5", "9" * 30, "%00", "'"])
     def test_page_out_of_range_or_junk_is_a_404_not_a_500(self, client, page):

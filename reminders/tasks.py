@@ -66,7 +66,8 @@ def dispatch_due(self) -> dict[str, int]:
     if report.more:
         dispatch_due.delay()
     result = report.as_dict()
-    if report.reclaimed or report.given_up or report.enqueued:
+    # Called as a function (a shell, a script: no task id), there is no result to store.
+    if self.request.id and (report.reclaimed or report.given_up or report.enqueued):
         self.update_state(state=states.SUCCESS, meta=result)
     return result
 

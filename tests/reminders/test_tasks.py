@@ -260,3 +260,21 @@ def test_dispatch_due_leaves_a_result_only_when_it_did_something(
     assert (stored.status, stored.task_name) == ("SUCCESS", "reminders.tasks.dispatch_due")
     assert json.loads(stored.result)["enqueued"] == 1
     smtp_server.recorder.wait_for(1)
+
+
+def test_dispatch_due_called_as_a_function_sweeps_and_stores_no_result(db) -> None:
+    """As the fault suite's dispatchers and an operator's shell call it: no task id, so
+    nothing to store (a row with a null task id was an IntegrityError on MariaDB)."""
+    lost = ReminderFactory()
+    Reminder.objects.filter(pk=lost.pk).update(
+        status=ReminderStatus.SENDING,
+        claimed_at=timezone.now() - timedelta(seconds=settings.REMINDERS_LEASE + 1),
+    )
+
+    with broker_unreachable():  # the reclaimed one is left for the next run
+        result = dispatch_due()
+
+    assert result["reclaimed"] == 1
+    assert TaskResult.objects.count() == 0
+    lost.refresh_from_db()
+    assert lost.status == ReminderStatus.PENDING

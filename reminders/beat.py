@@ -56,8 +56,16 @@ class LeaderScheduler(DatabaseScheduler):
 
         A leader killed between the two loses that one run (the next is due one
         interval later), and never has its successor publish it a second time.
+
+        The schedule holds the new entry too. django-celery-beat leaves the one it
+        read there, with the old ``last_run_at``: when a schedule change (another
+        beat starting writes its default entries) invalidates the heap, Celery
+        rebuilds it from that stale entry, finds it still due and sends it again
+        a few milliseconds later.
         """
         new_entry = super().reserve(entry)
+        if new_entry.name in self._schedule:
+            self._schedule[new_entry.name] = new_entry
         try:
             new_entry.save()
         except Exception:

@@ -8,12 +8,14 @@ tests/faults/test_beats.py.
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
-from django_celery_beat.models import IntervalSchedule, PeriodicTask
+from django.utils import timezone
+from django_celery_beat.models import IntervalSchedule, PeriodicTask, PeriodicTasks
 
 from config.celery import app as celery_app
+from reminders.beat import LeaderScheduler
 from reminders.models import BeatLease
 from tests.support import beats, processes
 from tests.support.polling import wait_until
@@ -82,3 +84,26 @@ def test_two_beats_send_each_interval_once_and_the_survivor_takes_over(
     # interval itself and a tick.
     assert max(spacing) <= 2 * LEASE + EVERY + 1, history
     assert "holds the lease and schedules" in follower.log()
+
+
+def test_a_schedule_change_between_start_and_the_first_tick_sends_the_entry_once() -> None:
+    """Another beat starting writes its default entries (a schedule change) while this
+    one starts. The heap rebuilt for that change must hold the entry as it was just
+    reserved, not as it was read: a stale copy is still due and is sent a second time,
+    a few milliseconds after the first (seen on MariaDB in CI: 41 ms apart)."""
+    celery_app.control.purge()
+    log_every(60, ENTRY)
+    PeriodicTask.objects.filter(name=ENTRY).update(
+        last_run_at=timezone.now() - timedelta(minutes=5)
+    )
+    scheduler = LeaderScheduler(app=celery_app)
+    try:
+        PeriodicTasks.update_changed()  # what a second beat's start-up writes
+        for _ in range(3):
+            scheduler.tick()
+        task = PeriodicTask.objects.get(name=ENTRY)
+        assert task.total_run_count == 1
+        assert celery_app.control.purge() == 1
+    finally:
+        scheduler.close()
+        celery_app.control.purge()

@@ -2,7 +2,7 @@
 
 from django.db import DEFAULT_DB_ALIAS, transaction
 
-from . import search, services
+from . import search, seo, services
 from .cache import content_changed
 from .services import roles_ensure
 
@@ -13,8 +13,9 @@ def blog_content_changed(sender, **kwargs) -> None:
 
 
 def ensure_roles_after_migrate(sender, using=DEFAULT_DB_ALIAS, apps=None, **kwargs) -> None:
-    """After ``migrate`` (and after a flush), the roles exist with their permissions and
-    the search index holds no row of a post that is gone."""
+    """After ``migrate`` (and after a flush), the roles exist with their permissions,
+    the search index holds no row of a post that is gone and the Sites row names
+    ``SITE_URL``'s host."""
     if using != DEFAULT_DB_ALIAS:
         return
     if apps is not None:
@@ -26,6 +27,7 @@ def ensure_roles_after_migrate(sender, using=DEFAULT_DB_ALIAS, apps=None, **kwar
             return
     roles_ensure()
     search.index_prune()
+    seo.site_row_sync()
 
 
 def user_saved(sender, instance, **kwargs) -> None:

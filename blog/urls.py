@@ -1,7 +1,14 @@
 from django.urls import path
 
 from . import views
-from .feeds import LatestPostsAtomFeed, LatestPostsFeed
+from .feeds import (
+    AuthorPostsAtomFeed,
+    AuthorPostsFeed,
+    LatestPostsAtomFeed,
+    LatestPostsFeed,
+    TagPostsAtomFeed,
+    TagPostsFeed,
+)
 
 app_name = "blog"
 
@@ -15,8 +22,16 @@ urlpatterns = [
     path("my/posts/", views.MyPostsView.as_view(), name="my_posts"),
     path("my/preview/", views.markdown_preview, name="markdown_preview"),
     path("tag/<str:slug>/", views.TagPostListView.as_view(), name="tag"),
+    path("tag/<str:slug>/feed/", TagPostsFeed(), name="tag_feed"),
+    path("tag/<str:slug>/feed/atom/", TagPostsAtomFeed(), name="tag_feed_atom"),
     path("user/<str:username>/", views.AuthorPostListView.as_view(), name="author"),
+    path("user/<str:username>/feed/", AuthorPostsFeed(), name="author_feed"),
+    path("user/<str:username>/feed/atom/", AuthorPostsAtomFeed(), name="author_feed_atom"),
     path("feed/", LatestPostsFeed(), name="feed"),
     path("feed/atom/", LatestPostsAtomFeed(), name="feed_atom"),
+    path("feeds/", views.FeedsView.as_view(), name="feeds"),
+    path("robots.txt", views.robots_txt, name="robots"),
+    path("sitemap.xml", views.sitemap_index, name="sitemap"),
+    path("sitemap-<slug:section>.xml", views.sitemap_section, name="sitemap_section"),
     path("accounts/settings/", views.AccountSettingsView.as_view(), name="account_settings"),
 ]

@@ -46,3 +46,33 @@ def jwt_signing_key(app_configs, **kwargs) -> list[CheckMessage]:
             id="config.E001",
         )
     ]
+
+
+def site_url_problem(site_url: str, allowed_hosts: list[str]) -> str | None:
+    """Why ``SITE_URL`` cannot be a production site's public address, or None."""
+    from urllib.parse import urlsplit
+
+    from django.http.request import validate_host
+
+    parts = urlsplit(site_url)
+    if parts.scheme != "https":
+        return f"SITE_URL is {site_url!r}, not an https:// address"
+    if not validate_host(parts.hostname or "", allowed_hosts):
+        return f"SITE_URL's host {parts.hostname!r} is not in DJANGO_ALLOWED_HOSTS"
+    return None
+
+
+@register(Tags.security, deploy=True)
+def site_url(app_configs, **kwargs) -> list[CheckMessage]:
+    """Canonical links, the sitemap, OpenGraph and the links in emails name SITE_URL:
+    left at the local default, search engines and readers are sent to 127.0.0.1."""
+    problem = site_url_problem(settings.SITE_URL, settings.ALLOWED_HOSTS)
+    if problem is None:
+        return []
+    return [
+        Error(
+            f"{problem}: links in emails, canonical links and the sitemap would name it.",
+            hint="Set SITE_URL to the site's public address, e.g. https://blog.example.com.",
+            id="config.E003",
+        )
+    ]

@@ -1,6 +1,8 @@
 """The blog's pages: ``reading`` (lists, a post, search, settings) and ``writing``
-(the editor, delete, "My posts", the preview). ``blog/urls.py`` names them from here."""
+(the editor, delete, "My posts", the preview) and ``discovery`` (robots.txt, the
+sitemap, the feeds page). ``blog/urls.py`` names them from here."""
 
+from .discovery import FeedsView, robots_txt, sitemap_index, sitemap_section
 from .reading import (
     POSTS_PER_PAGE,
     AccountSettingsView,
@@ -25,6 +27,7 @@ __all__ = [
     "AccountSettingsView",
     "AnonymousPageCacheMixin",
     "AuthorPostListView",
+    "FeedsView",
     "MyPostsView",
     "PostCreateView",
     "PostDeleteView",
@@ -35,4 +38,7 @@ __all__ = [
     "SearchView",
     "TagPostListView",
     "markdown_preview",
+    "robots_txt",
+    "sitemap_index",
+    "sitemap_section",
 ]

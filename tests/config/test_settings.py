@@ -18,6 +18,7 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "sqlite:////tmp/lightblog-deploy-check.sqlite3",
     "CELERY_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672//",
     "JWT_SIGNING_KEY": "Qm7^tR2!vX9@kL4$pZ8&wN1*dF6(hJ3)sB0_cG5-yE+uA=oI#e",
+    "SITE_URL": "https://blog.example.com",
 }
 
 
@@ -266,3 +267,18 @@ def test_check_deploy_reports_the_local_default_key() -> None:
 
     assert result.returncode != 0
     assert "config.E001" in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("site_url", "problem"),
+    [
+        ("http://127.0.0.1:8000", "not an https:// address"),
+        ("https://elsewhere.example.net", "not in DJANGO_ALLOWED_HOSTS"),
+    ],
+)
+def test_check_deploy_refuses_a_site_url_that_is_not_the_public_address(site_url, problem):
+    result = run_manage({**PRODUCTION_ENV, "SITE_URL": site_url}, "check", "--deploy")
+
+    assert result.returncode != 0
+    assert "config.E003" in result.stderr
+    assert problem in result.stderr

@@ -119,6 +119,10 @@ class AccountSettingsForm(forms.ModelForm):
         model = User
         fields = ["receives_digest"]
         labels = {"receives_digest": _("Email me the weekly digest of new posts")}
+        # The model's help text speaks to staff ("Send this user…"); this to the reader.
+        help_texts = {
+            "receives_digest": _("Once a week, the new posts of the week. Untick to stop it.")
+        }
 
 
 class ReCaptchaField(django_recaptcha.fields.ReCaptchaField):

@@ -53,9 +53,16 @@ class PostFormMixin:
 
 
 class PostCreateView(LoginRequiredMixin, UserPassesTestMixin, PostFormMixin, CreateView):
-    """Anonymous visitors go to the login page; users who may not post get a 403."""
+    """Anonymous visitors go to the login page; users who may not post get a 403 that
+    says what the poster role is and how one gets it."""
 
     success_message = _("Your post is saved.")
+    permission_denied_message = _(
+        "Writing posts takes the poster role. Every new account may read and comment; "
+        "the site's administrators give the poster role to writers (in the admin: Users, "
+        "the account, Groups; or with manage.py grant_poster). Ask one of them if you "
+        "would like to write here."
+    )
 
     def test_func(self) -> bool:
         return permissions.can_post(self.request.user)

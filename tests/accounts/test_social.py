@@ -109,6 +109,20 @@ def test_login_page_shows_only_the_configured_provider(client, github_app):
     assert "/accounts/google/login/" not in html
 
 
+def test_settings_link_connected_accounts_only_when_a_provider_is_configured(client, settings):
+    client.force_login(UserFactory())
+    providers = {k: dict(v) for k, v in settings.SOCIALACCOUNT_PROVIDERS.items()}
+    for provider in providers.values():
+        provider.pop("APPS", None)
+    settings.SOCIALACCOUNT_PROVIDERS = providers
+    assert "/accounts/3rdparty/" not in client.get("/accounts/settings/").content.decode()
+
+    providers["github"]["APPS"] = [{"client_id": "gh-client-id", "secret": "gh-secret", "key": ""}]
+    html = client.get("/accounts/settings/").content.decode()
+
+    assert '<a href="/accounts/3rdparty/">Connected accounts</a> (sign in with GitHub)' in html
+
+
 def test_github_callback_creates_a_signed_in_user_with_role_and_welcome(client, github_app, github):
     response = github_round_trip(client)
 

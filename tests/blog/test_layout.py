@@ -85,3 +85,30 @@ def test_stylesheet_is_served(client, settings):
     from django.contrib.staticfiles import finders
 
     assert finders.find("blog/site.css")
+
+
+def test_every_page_names_the_favicon_and_favicon_ico_leads_to_it(client):
+    html = client.get("/").content.decode()
+
+    assert '<link rel="icon" href="/static/blog/favicon.svg" type="image/svg+xml">' in html
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"] == "/static/blog/favicon.svg"
+
+
+def test_the_admin_is_titled_lightblog_administration(admin_client):
+    html = admin_client.get("/admin/").content.decode()
+
+    assert "<title>Posts, people and email | Lightblog admin</title>" in html
+    assert "Lightblog administration" in html
+
+
+def test_settings_speak_to_the_reader_and_hide_connected_accounts_without_providers(client):
+    client.force_login(UserFactory())
+
+    html = client.get("/accounts/settings/").content.decode()
+
+    assert "Once a week, the new posts of the week." in html
+    assert "Send this user" not in html
+    # No third-party provider is configured in the tests: no dead-end link.
+    assert "/accounts/3rdparty/" not in html

@@ -392,7 +392,11 @@ class TestCreatePost:
     def test_user_who_may_not_post_gets_403(self, client, reader):
         client.force_login(reader)
 
-        assert client.get("/post/new/").status_code == 403
+        response = client.get("/post/new/")
+        assert response.status_code == 403
+        # It says what is missing and how one gets it, not only "not allowed".
+        assert "Writing posts takes the poster role" in response.content.decode()
+        assert "Ask one of them" in response.content.decode()
         assert client.post("/post/new/", {"title": "T", "text": "x"}).status_code == 403
         assert Post.objects.count() == 0
 

@@ -164,5 +164,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(f"seed_demo: created user {username!r}, password: {source}")
             )
+        else:
+            self.stdout.write(
+                f"seed_demo: user {username!r} exists, its password unchanged; set one with "
+                f"`python manage.py changepassword {username}`"
+            )
         user.groups.add(*Group.objects.filter(name__in=roles))
         return user

@@ -12,17 +12,29 @@ import smtplib
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 
 from .services import user_onboard
 
 logger = logging.getLogger(__name__)
 
 
+def user_language(request) -> str:
+    """The language of the request when it is one of the site's, else "" (the
+    browser's, whatever it asks for later)."""
+    language = getattr(request, "LANGUAGE_CODE", "") or translation.get_language()
+    return language if language in dict(settings.LANGUAGES) else ""
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def save_user(self, request, user, form, commit=True):
         if not commit:
             return super().save_user(request, user, form, commit=False)
+        # The language the visitor reads the site in becomes their account's: their
+        # welcome and every later email are in it (docs/i18n.md).
+        user.language = user_language(request)
         with transaction.atomic():
             user = super().save_user(request, user, form, commit=True)
             user_onboard(user=user)
@@ -40,6 +52,7 @@ class AccountAdapter(DefaultAccountAdapter):
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def save_user(self, request, sociallogin, form=None):
+        sociallogin.user.language = user_language(request)
         with transaction.atomic():
             user = super().save_user(request, sociallogin, form=form)
             if form is None:

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import HttpRequest
+from django.utils import translation
 
 VERSION_KEY = "blog:content-version"
 
@@ -53,4 +54,5 @@ def page_cache_key(request: HttpRequest) -> str | None:
     if len(messages.get_messages(request)):
         return None
     path = hashlib.sha256(request.get_full_path().encode()).hexdigest()
-    return content_cache_key(f"page:{path}")
+    # One copy per language: the same address reads in English or in Chinese.
+    return content_cache_key(f"page:{translation.get_language()}:{path}")

@@ -115,13 +115,19 @@ class CommentForm(forms.ModelForm):
 
 
 class AccountSettingsForm(forms.ModelForm):
+    language = forms.ChoiceField(
+        label=_("Language of the site and of your emails"),
+        choices=[("", _("The browser's language")), *settings.LANGUAGES],
+        required=False,
+    )
+
     class Meta:
         model = User
-        fields = ["receives_digest"]
+        fields = ["receives_digest", "language"]
         labels = {"receives_digest": _("Email me the weekly digest of new posts")}
         # The model's help text speaks to staff ("Send this user…"); this to the reader.
         help_texts = {
-            "receives_digest": _("Once a week, the new posts of the week. Untick to stop it.")
+            "receives_digest": _("Once a week, the new posts of the week. Untick to stop it."),
         }
 
 

@@ -29,6 +29,16 @@ class User(AbstractUser):
         default=False,
         help_text=_("Send this user the weekly email of new posts."),
     )
+    # Empty: the browser's language. Pages for this user and every email to them are
+    # in it (config.middleware.UserLanguageMiddleware, docs/i18n.md).
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        default="",
+        help_text=_("The language of the site and of the emails for this user."),
+    )
 
     REQUIRED_FIELDS = ["email"]
 

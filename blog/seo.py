@@ -15,10 +15,11 @@ from urllib.parse import urljoin, urlsplit
 from django.conf import settings
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
 
 DESCRIPTION_CHARS = 160
 SITE_NAME = "Lightblog"
-SITE_DESCRIPTION = "Lightblog: short posts on code, tools and life, in English and Chinese."
+SITE_DESCRIPTION = _("Lightblog: short posts on code, tools and life, in English and Chinese.")
 
 # The sanitizer (nh3) writes every attribute double-quoted, so this finds every link
 # and image address in a post's stored HTML.

@@ -33,5 +33,6 @@ urlpatterns = [
     path("robots.txt", views.robots_txt, name="robots"),
     path("sitemap.xml", views.sitemap_index, name="sitemap"),
     path("sitemap-<slug:section>.xml", views.sitemap_section, name="sitemap_section"),
+    path("i18n/setlang/", views.set_language, name="set_language"),
     path("accounts/settings/", views.AccountSettingsView.as_view(), name="account_settings"),
 ]

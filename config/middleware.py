@@ -26,3 +26,40 @@ class PlainHeaderValuesMiddleware:
             if type(value) is not str:
                 response[name] = str(value)
         return response
+
+
+class UserLanguageMiddleware:
+    """A signed-in user's pages are in the language stored on their account.
+
+    After ``LocaleMiddleware`` (which chose from the switcher's cookie or the browser's
+    ``Accept-Language``) and ``AuthenticationMiddleware``. A user who never chose keeps
+    what the browser asks for. The language cookie follows the account, so the pages
+    stay in it after logging out on this browser.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+        from django.utils import translation
+
+        user = getattr(request, "user", None)
+        language = getattr(user, "language", "") if user is not None else ""
+        if not (user and user.is_authenticated and language):
+            return self.get_response(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != language:
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                language,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                path=settings.LANGUAGE_COOKIE_PATH,
+                domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            )
+        return response

@@ -3,6 +3,7 @@
 sitemap, the feeds page). ``blog/urls.py`` names them from here."""
 
 from .discovery import FeedsView, robots_txt, sitemap_index, sitemap_section
+from .language import set_language
 from .reading import (
     POSTS_PER_PAGE,
     AccountSettingsView,
@@ -39,6 +40,7 @@ __all__ = [
     "TagPostListView",
     "markdown_preview",
     "robots_txt",
+    "set_language",
     "sitemap_index",
     "sitemap_section",
 ]

@@ -17,8 +17,14 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-local-key-never-use-in-production")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
-LANGUAGE_CODE = "en-us"
+# Two languages (docs/i18n.md): a visitor gets the one their browser asks for, until
+# they choose with the switcher; a signed-in user's choice is stored on their account
+# and their emails are in it. Post content is as its author wrote it.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 USE_I18N = True
+# Catalogues live in each app (blog/locale/, reminders/locale/, config/locale/).
+FORMAT_MODULE_PATH = ["config.formats"]
 USE_TZ = True
 SITE_ID = 1
 # Beat's crontabs (the weekly digest) run on the site's clock.
@@ -153,9 +159,13 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the switcher's cookie, else Accept-Language (docs/i18n.md).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # ...and for a signed-in user, the language stored on their account.
+    "config.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -189,6 +199,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "blog.context_processors.page_meta",

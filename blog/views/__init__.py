@@ -1,6 +1,8 @@
-"""The blog's pages: ``reading`` (lists, a post, search, settings) and ``writing``
-(the editor, delete, "My posts", the preview). ``blog/urls.py`` names them from here."""
+"""The blog's pages: ``reading`` (lists, a post, search, settings), ``writing``
+(the editor, delete, "My posts", the preview) and ``comments`` (post, edit, delete,
+moderate). ``blog/urls.py`` names them from here."""
 
+from .comments import CommentDeleteView, CommentModerateView, CommentUpdateView
 from .reading import (
     POSTS_PER_PAGE,
     AccountSettingsView,
@@ -25,6 +27,9 @@ __all__ = [
     "AccountSettingsView",
     "AnonymousPageCacheMixin",
     "AuthorPostListView",
+    "CommentDeleteView",
+    "CommentModerateView",
+    "CommentUpdateView",
     "MyPostsView",
     "PostCreateView",
     "PostDeleteView",

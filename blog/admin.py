@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import Count
+from django.db.models import Count, Q
 
-from . import search
-from .models import Comment, Post, Tag, User
-from .services import post_delete
+from . import permissions, search
+from .models import Comment, CommentStatus, Post, Tag, User
+from .services import comments_moderate, post_delete
 
 
 @admin.register(User)
@@ -23,7 +23,8 @@ class UserAdmin(DjangoUserAdmin):
 class CommentInline(admin.TabularInline):
     model = Comment
     extra = 0
-    fields = ("name", "text", "date", "user")
+    fields = ("name", "text", "date", "user", "status", "edited_at")
+    readonly_fields = ("edited_at",)
     raw_id_fields = ("user",)
 
 
@@ -56,7 +57,10 @@ class PostAdmin(admin.ModelAdmin):
             super()
             .get_queryset(request)
             .prefetch_related("tags")
-            .annotate(num_comments=Count("comments"))
+            # What readers see: held and hidden comments are not counted.
+            .annotate(
+                num_comments=Count("comments", filter=Q(comments__status=CommentStatus.PUBLISHED))
+            )
         )
 
     def get_changeform_initial_data(self, request):
@@ -78,19 +82,43 @@ class PostAdmin(admin.ModelAdmin):
     def tag_list(self, post: Post) -> str:
         return ", ".join(tag.title for tag in post.tags.all())
 
-    @admin.display(description="comments", ordering="num_comments")
+    @admin.display(description="published comments", ordering="num_comments")
     def comment_count(self, post: Post) -> int:
         return post.num_comments
 
 
 @admin.register(Comment)
 class CommentAdmin(admin.ModelAdmin):
-    list_display = ("name", "post", "date", "short_text")
-    list_filter = ("date",)
+    """Comments, with the moderation of the pages as actions: approve, hide, restore
+    (for ``blog.permissions.can_moderate_comments``, the ``admin`` role)."""
+
+    list_display = ("name", "post", "date", "status", "edited_at", "short_text")
+    list_filter = ("status", "date")
     search_fields = ("name", "text", "post__title")
     date_hierarchy = "date"
     raw_id_fields = ("post", "user")
+    readonly_fields = ("edited_at",)
     list_select_related = ("post",)
+    actions = ("approve", "hide", "restore")
+
+    def has_moderate_permission(self, request) -> bool:
+        return permissions.can_moderate_comments(request.user)
+
+    def _moderate(self, request, queryset, action: str, done: str) -> None:
+        changed = comments_moderate(comments=queryset, action=action)
+        self.message_user(request, f"{changed} comment{'s' if changed != 1 else ''} {done}.")
+
+    @admin.action(description="Approve the selected comments", permissions=["moderate"])
+    def approve(self, request, queryset) -> None:
+        self._moderate(request, queryset, "approve", "approved")
+
+    @admin.action(description="Hide the selected comments from readers", permissions=["moderate"])
+    def hide(self, request, queryset) -> None:
+        self._moderate(request, queryset, "hide", "hidden")
+
+    @admin.action(description="Restore the selected hidden comments", permissions=["moderate"])
+    def restore(self, request, queryset) -> None:
+        self._moderate(request, queryset, "restore", "restored")
 
     @admin.display(description="text")
     def short_text(self, comment: Comment) -> str:

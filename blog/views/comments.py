@@ -65,11 +65,9 @@ class CommentPostMixin:
             return done
         refusal = comment_rate_take(user_id=request.user.pk, address=address)
         if refusal is not None:
-            logger.info("Comment refused: rate limit (user %s, address %s).", request.user.pk, address)
+            logger.info("Comment refused: rate limit (user %s, %s).", request.user.pk, address)
             form.add_error(None, too_fast_message(refusal.retry_after))
-            response = self.render_to_response(
-                self.get_context_data(comment_form=form), status=429
-            )
+            response = self.render_to_response(self.get_context_data(comment_form=form), status=429)
             response["Retry-After"] = str(refusal.retry_after)
             return response
         try:

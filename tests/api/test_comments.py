@@ -95,7 +95,16 @@ def test_script_in_a_comment_comes_back_as_text_not_html(users, post, api_client
     assert response["Content-Type"] == "application/json"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response.data["results"][0]["text"] == attack
-    assert set(response.data["results"][0]) == {"id", "name", "text", "date", "user"}
+    assert set(response.data["results"][0]) == {
+        "id",
+        "name",
+        "text",
+        "date",
+        "edited_at",
+        "status",
+        "user",
+        "url",
+    }
 
 
 def test_comments_of_an_unknown_post_are_404(users) -> None:

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from . import permissions, search
 from .models import Comment, CommentStatus, Post, Tag, User
@@ -21,11 +22,18 @@ class UserAdmin(DjangoUserAdmin):
 
 
 class CommentInline(admin.TabularInline):
+    """A post's comments, to read: a comment is changed by its author only, and moderated
+    in the comment list (``CommentAdmin``), so the rules of ``blog.permissions`` hold."""
+
     model = Comment
     extra = 0
     fields = ("name", "text", "date", "user", "status", "edited_at")
-    readonly_fields = ("edited_at",)
-    raw_id_fields = ("user",)
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Post)
@@ -96,13 +104,33 @@ class CommentAdmin(admin.ModelAdmin):
     list_filter = ("status", "date")
     search_fields = ("name", "text", "post__title")
     date_hierarchy = "date"
-    raw_id_fields = ("post", "user")
-    readonly_fields = ("edited_at",)
+    # Only the text is changed here (by its author); the status only by the actions.
+    fields = ("post", "user", "name", "date", "status", "edited_at", "text")
+    readonly_fields = ("post", "user", "name", "date", "status", "edited_at")
     list_select_related = ("post",)
     actions = ("approve", "hide", "restore")
 
+    # The rules of the pages and the API (blog.permissions): only its author changes or
+    # deletes a comment (so no bulk delete); the admin role moderates with the actions.
+    # Comments are written on the site, through the rate limits and moderation.
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj: Comment | None = None) -> bool:
+        if obj is None:
+            return super().has_change_permission(request)
+        return permissions.can_edit_comment(request.user, obj)
+
+    def has_delete_permission(self, request, obj: Comment | None = None) -> bool:
+        return obj is not None and permissions.can_delete_comment(request.user, obj)
+
     def has_moderate_permission(self, request) -> bool:
         return permissions.can_moderate_comments(request.user)
+
+    def save_model(self, request, obj: Comment, form, change) -> None:
+        if change and "text" in form.changed_data:
+            obj.edited_at = timezone.now()
+        super().save_model(request, obj, form, change)
 
     def _moderate(self, request, queryset, action: str, done: str) -> None:
         changed = comments_moderate(comments=queryset, action=action)

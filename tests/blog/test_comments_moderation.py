@@ -138,13 +138,37 @@ def test_a_staff_member_outside_the_admin_role_has_no_moderation_actions(client)
     staff.user_permissions.add(
         *Permission.objects.filter(codename__in=["view_comment", "delete_comment"])
     )
-    CommentFactory()
+    CommentFactory(text="Listed words")
     client.force_login(staff)
 
     html = client.get("/admin/blog/comment/").content.decode()
 
-    assert 'value="delete_selected"' in html
+    assert "Listed words" in html
     assert 'value="approve"' not in html and 'value="hide"' not in html
+
+
+def test_in_the_django_admin_only_the_author_changes_or_deletes_a_comment(client, editor):
+    theirs = CommentFactory(text="Their words")
+    mine = CommentFactory(user=editor, name="editor", text="My words")
+    client.force_login(editor)
+    form = {"text": "Rewritten"}
+
+    assert 'value="delete_selected"' not in client.get("/admin/blog/comment/").content.decode()
+    assert client.post(f"/admin/blog/comment/{theirs.pk}/change/", form).status_code == 403
+    assert (
+        client.post(f"/admin/blog/comment/{theirs.pk}/delete/", {"post": "yes"}).status_code == 403
+    )
+    assert client.get("/admin/blog/comment/add/").status_code == 403
+    response = client.post(
+        f"/admin/blog/comment/{mine.pk}/change/", {**form, "status": CommentStatus.HIDDEN}
+    )
+    assert response.status_code == 302
+    theirs.refresh_from_db()
+    mine.refresh_from_db()
+    assert theirs.text == "Their words"
+    # The text changed and was marked edited; the status is not a field of the form.
+    assert (mine.text, mine.status) == ("Rewritten", CommentStatus.PUBLISHED)
+    assert mine.edited_at is not None
 
 
 def test_counts_lists_and_the_api_leave_out_held_and_hidden_comments(moderation, client, newcomer):

@@ -34,6 +34,7 @@ TOO_MANY_COMMENTS = OpenApiResponse(
 
 class CommentsThrottled(Throttled):
     default_detail = "You are commenting too fast."
+    extra_detail_singular = "Try again in {wait} second."
     extra_detail_plural = "Try again in {wait} seconds."
 
 

@@ -2,12 +2,14 @@
 
 The counters live in Django's cache, so with ``CACHE_URL=redis://…`` every web process
 counts together (with the default per-process cache each process counts alone). Each
-limit is a fixed window: ``cache.add`` opens it, ``cache.incr`` counts atomically, so
-two requests at once can never both take the last place.
+limit is a window that opens with the first comment: ``cache.add`` opens it,
+``cache.incr`` counts atomically, so two requests at once can never both take the last
+place; once it has expired the next comment opens a new one.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -37,16 +39,21 @@ def _take(scope: str, ident: str, *, limit: int, window: int) -> int | None:
     if limit <= 0:
         return None
     now = time.time()
-    key = f"blog:comment-rate:{scope}:{ident}:{int(now // window)}"
-    cache.add(key, 0, timeout=window + 1)
+    key = f"blog:comment-rate:{scope}:{ident}"
+    # The window opens with the first comment and lasts `window` seconds (incr keeps
+    # the expiry add() gave the key); its start is kept to say how long to wait.
+    if cache.add(key, 0, timeout=window):
+        cache.set(f"{key}:start", now, timeout=window)
     try:
         count = cache.incr(key)
-    except ValueError:  # evicted between add() and incr()
-        cache.set(key, 1, timeout=window + 1)
+    except ValueError:  # expired or evicted between add() and incr()
+        cache.set(key, 1, timeout=window)
+        cache.set(f"{key}:start", now, timeout=window)
         count = 1
     if count <= limit:
         return None
-    return max(1, int(window - now % window))
+    start = cache.get(f"{key}:start", now)
+    return max(1, math.ceil(start + window - now))
 
 
 def comment_rate_take(*, user_id: int, address: str) -> CommentRefusal | None:

@@ -177,6 +177,15 @@ class TestPostPageQueries:
         assert len(response.context["comments"]) == 2 * comments + 1  # their held one
 
     @pytest.mark.parametrize("comments", [1, 40])
+    def test_the_posts_author(self, client, django_assert_num_queries, comments, reader):
+        post = self.make_page(comments, reader)
+        client.force_login(post.author)
+
+        with django_assert_num_queries(7):
+            response = client.get(post.get_absolute_url())
+        assert len(response.context["comments"]) == 2 * comments
+
+    @pytest.mark.parametrize("comments", [1, 40])
     def test_an_editor(self, client, django_assert_num_queries, comments, reader):
         post = self.make_page(comments, reader)
         client.force_login(UserFactory(roles=["default", "admin"], is_staff=True))

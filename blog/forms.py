@@ -126,7 +126,8 @@ class NewCommentForm(CommentForm):
     website = forms.CharField(
         label=_("Leave this empty"),
         required=False,
-        max_length=200,
+        # No length limit: any value, however long, is a robot's (the body is bounded
+        # by DATA_UPLOAD_MAX_MEMORY_SIZE), never an error a person could not see.
         strip=False,
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )

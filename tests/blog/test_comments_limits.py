@@ -118,12 +118,15 @@ def test_the_honeypot_is_hidden_from_people_without_inline_style(client, reader)
     assert re.search(r"^\.hp \{[^}]*left: -10000px", stylesheet, re.M)
 
 
-def test_a_filled_honeypot_looks_like_success_stores_nothing_and_is_logged(client, reader, caplog):
+@pytest.mark.parametrize("value", ["http://spam.example", " ", "x" * 5000])
+def test_a_filled_honeypot_looks_like_success_stores_nothing_and_is_logged(
+    client, reader, caplog, value
+):
     post = PostFactory()
     client.force_login(reader)
 
     with caplog.at_level(logging.WARNING, logger="blog.views.comments"):
-        response = post_comment(client, post, "Cheap pills", website="http://spam.example")
+        response = post_comment(client, post, "Cheap pills", website=value)
 
     assert response.status_code == 302
     assert response["Location"] == post.get_absolute_url() + "#comments"

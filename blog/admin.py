@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import Count
+from django.db.models import Count, Q
+from django.utils import timezone
 
-from . import search
-from .models import Comment, Post, Tag, User
-from .services import post_delete
+from . import permissions, search
+from .models import Comment, CommentStatus, Post, Tag, User
+from .services import comments_moderate, post_delete
 
 
 @admin.register(User)
@@ -21,10 +22,18 @@ class UserAdmin(DjangoUserAdmin):
 
 
 class CommentInline(admin.TabularInline):
+    """A post's comments, to read: a comment is changed by its author only, and moderated
+    in the comment list (``CommentAdmin``), so the rules of ``blog.permissions`` hold."""
+
     model = Comment
     extra = 0
-    fields = ("name", "text", "date", "user")
-    raw_id_fields = ("user",)
+    fields = ("name", "text", "date", "user", "status", "edited_at")
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Post)
@@ -56,7 +65,10 @@ class PostAdmin(admin.ModelAdmin):
             super()
             .get_queryset(request)
             .prefetch_related("tags")
-            .annotate(num_comments=Count("comments"))
+            # What readers see: held and hidden comments are not counted.
+            .annotate(
+                num_comments=Count("comments", filter=Q(comments__status=CommentStatus.PUBLISHED))
+            )
         )
 
     def get_changeform_initial_data(self, request):
@@ -78,19 +90,63 @@ class PostAdmin(admin.ModelAdmin):
     def tag_list(self, post: Post) -> str:
         return ", ".join(tag.title for tag in post.tags.all())
 
-    @admin.display(description="comments", ordering="num_comments")
+    @admin.display(description="published comments", ordering="num_comments")
     def comment_count(self, post: Post) -> int:
         return post.num_comments
 
 
 @admin.register(Comment)
 class CommentAdmin(admin.ModelAdmin):
-    list_display = ("name", "post", "date", "short_text")
-    list_filter = ("date",)
+    """Comments, with the moderation of the pages as actions: approve, hide, restore
+    (for ``blog.permissions.can_moderate_comments``, the ``admin`` role)."""
+
+    list_display = ("name", "post", "date", "status", "edited_at", "short_text")
+    list_filter = ("status", "date")
     search_fields = ("name", "text", "post__title")
     date_hierarchy = "date"
-    raw_id_fields = ("post", "user")
+    # Only the text is changed here (by its author); the status only by the actions.
+    fields = ("post", "user", "name", "date", "status", "edited_at", "text")
+    readonly_fields = ("post", "user", "name", "date", "status", "edited_at")
     list_select_related = ("post",)
+    actions = ("approve", "hide", "restore")
+
+    # The rules of the pages and the API (blog.permissions): only its author changes or
+    # deletes a comment (so no bulk delete); the admin role moderates with the actions.
+    # Comments are written on the site, through the rate limits and moderation.
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj: Comment | None = None) -> bool:
+        if obj is None:
+            return super().has_change_permission(request)
+        return permissions.can_edit_comment(request.user, obj)
+
+    def has_delete_permission(self, request, obj: Comment | None = None) -> bool:
+        return obj is not None and permissions.can_delete_comment(request.user, obj)
+
+    def has_moderate_permission(self, request) -> bool:
+        return permissions.can_moderate_comments(request.user)
+
+    def save_model(self, request, obj: Comment, form, change) -> None:
+        if change and "text" in form.changed_data:
+            obj.edited_at = timezone.now()
+        super().save_model(request, obj, form, change)
+
+    def _moderate(self, request, queryset, action: str, done: str) -> None:
+        changed = comments_moderate(comments=queryset, action=action)
+        self.message_user(request, f"{changed} comment{'s' if changed != 1 else ''} {done}.")
+
+    @admin.action(description="Approve the selected comments", permissions=["moderate"])
+    def approve(self, request, queryset) -> None:
+        self._moderate(request, queryset, "approve", "approved")
+
+    @admin.action(description="Hide the selected comments from readers", permissions=["moderate"])
+    def hide(self, request, queryset) -> None:
+        self._moderate(request, queryset, "hide", "hidden")
+
+    @admin.action(description="Restore the selected hidden comments", permissions=["moderate"])
+    def restore(self, request, queryset) -> None:
+        self._moderate(request, queryset, "restore", "restored")
 
     @admin.display(description="text")
     def short_text(self, comment: Comment) -> str:

@@ -100,6 +100,8 @@ class SearchForm(forms.Form):
 
 
 class CommentForm(forms.ModelForm):
+    """A comment's text, to write or to edit."""
+
     class Meta:
         model = Comment
         fields = ["text"]
@@ -112,6 +114,27 @@ class CommentForm(forms.ModelForm):
         if not text:
             raise forms.ValidationError(_("Write something first."), code="required")
         return text
+
+
+class NewCommentForm(CommentForm):
+    """A new comment, with a honeypot: a field people never see (hidden by the
+    stylesheet, out of the tab order, hidden from screen readers) that robots filling
+    every input fill. ``is_robot`` is then true; the view refuses it silently."""
+
+    HONEYPOT = "website"
+
+    website = forms.CharField(
+        label=_("Leave this empty"),
+        required=False,
+        # No length limit: any value, however long, is a robot's (the body is bounded
+        # by DATA_UPLOAD_MAX_MEMORY_SIZE), never an error a person could not see.
+        strip=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+    @property
+    def is_robot(self) -> bool:
+        return bool(self.cleaned_data.get(self.HONEYPOT))
 
 
 class AccountSettingsForm(forms.ModelForm):

@@ -91,7 +91,8 @@ class PostQuerySet(models.QuerySet):
         keeping ten (50 ms at 10,000 posts); alone, the posts are read backwards along
         the publish_date index and only the page's ten counted (0.3 ms)."""
         comments = (
-            Comment.objects.filter(post=models.OuterRef("pk"))
+            Comment.objects.published()
+            .filter(post=models.OuterRef("pk"))
             .order_by()
             .values("post")
             .annotate(n=models.Count("*"))
@@ -187,6 +188,22 @@ class Post(models.Model):
         return PostState(self.state).label
 
 
+class CommentStatus(models.TextChoices):
+    """Who sees a comment: ``published`` everyone who sees the post; ``held`` (awaiting
+    moderation) its author and the ``admin`` role; ``hidden`` the ``admin`` role only.
+    The transitions are in ``blog.services`` (approve, hide, restore)."""
+
+    PUBLISHED = "published", _("published")
+    HELD = "held", _("awaiting moderation")
+    HIDDEN = "hidden", _("hidden")
+
+
+class CommentQuerySet(models.QuerySet):
+    def published(self) -> "CommentQuerySet":
+        """What readers see, and what every comment count counts."""
+        return self.filter(status=CommentStatus.PUBLISHED)
+
+
 class Comment(models.Model):
     post = models.ForeignKey(
         Post, on_delete=models.CASCADE, related_name="comments", verbose_name=_("post")
@@ -207,11 +224,40 @@ class Comment(models.Model):
         related_name="comments",
         verbose_name=_("user"),
     )
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=CommentStatus.choices,
+        default=CommentStatus.PUBLISHED,
+    )
+    # When its author last changed the text; None for a comment never edited.
+    edited_at = models.DateTimeField(_("edited"), null=True, blank=True)
+
+    objects = CommentQuerySet.as_manager()
 
     class Meta:
         ordering = ["date", "id"]
         verbose_name = _("comment")
         verbose_name_plural = _("comments")
+        indexes = [
+            # A post's comments as a reader sees them, and the per-post counts of lists.
+            models.Index(fields=["post", "status", "date"], name="blog_comment_post_status"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} on {self.post}"
+
+    def get_absolute_url(self) -> str:
+        return self.post.get_absolute_url() + f"#comment-{self.pk}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == CommentStatus.PUBLISHED
+
+    @property
+    def is_held(self) -> bool:
+        return self.status == CommentStatus.HELD
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.status == CommentStatus.HIDDEN

@@ -6,8 +6,12 @@ Roles are the groups of the original Flask-Principal blog, created by a data mig
 - ``default``: every registered user; may comment.
 - ``poster``: may write posts and edit their own (granted by ``manage.py grant_poster``
   or in the admin).
-- ``admin``: may edit any post and manage comments and tags (with ``is_staff``, in the
-  admin too).
+- ``admin``: may edit any post, hide, restore and approve any comment, and manage
+  tags (with ``is_staff``, in the admin too).
+
+A comment belongs to its author: only they edit or delete it (the ``admin`` role hides
+it instead, which can be undone). Who sees which comment is ``can_view_comment``;
+``blog.selectors.post_comments`` is the same rule as a query.
 
 The checks go through ``user.has_perm`` so a superuser, or a permission given to one
 user directly in the admin, is honoured too.
@@ -20,7 +24,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-    from .models import Post
+    from .models import Comment, Post
 
 ADMIN_GROUP = "admin"
 POSTER_GROUP = "poster"
@@ -83,3 +87,57 @@ def can_manage_own_posts(user: AbstractBaseUser | AnonymousUser) -> bool:
 def can_preview_markdown(user: AbstractBaseUser | AnonymousUser) -> bool:
     """May use the editor's live preview endpoint: whoever may write posts."""
     return can_post(user)
+
+
+# COMMENTS
+# ------------------------------------------------------------------------------
+def can_moderate_comments(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """May hide, restore and approve any comment, and sees hidden and held ones: the
+    ``admin`` role (``blog.change_comment``), on the pages, in the API and the admin."""
+    return bool(user.is_active and user.has_perm("blog.change_comment"))
+
+
+def can_view_comment(user: AbstractBaseUser | AnonymousUser, comment: Comment) -> bool:
+    """Sees this comment (on a post they may see): a published one everybody; one
+    awaiting moderation its author and moderators; a hidden one moderators only."""
+    if comment.is_published:
+        return True
+    if can_moderate_comments(user):
+        return True
+    return comment.is_held and user.is_active and comment.user_id == user.pk
+
+
+def _owns_comment(user: AbstractBaseUser | AnonymousUser, comment: Comment) -> bool:
+    return bool(
+        user.is_active
+        and comment.user_id is not None
+        and comment.user_id == user.pk
+        and not comment.is_hidden
+    )
+
+
+def can_edit_comment(user: AbstractBaseUser | AnonymousUser, comment: Comment) -> bool:
+    """May change this comment's text: its author, while they may comment, unless the
+    comment was hidden (a moderator's decision the author cannot edit around)."""
+    return _owns_comment(user, comment) and can_comment(user)
+
+
+def can_delete_comment(user: AbstractBaseUser | AnonymousUser, comment: Comment) -> bool:
+    """May delete this comment for good: its author (even one who may no longer
+    comment: their words are theirs to take back), unless it was hidden."""
+    return _owns_comment(user, comment)
+
+
+def can_hide_comment(user: AbstractBaseUser | AnonymousUser, comment: Comment) -> bool:
+    """May hide this comment from readers: a moderator, if it is not hidden already."""
+    return not comment.is_hidden and can_moderate_comments(user)
+
+
+def can_restore_comment(user: AbstractBaseUser | AnonymousUser, comment: Comment) -> bool:
+    """May show a hidden comment again: a moderator."""
+    return comment.is_hidden and can_moderate_comments(user)
+
+
+def can_approve_comment(user: AbstractBaseUser | AnonymousUser, comment: Comment) -> bool:
+    """May publish a comment awaiting moderation: a moderator."""
+    return comment.is_held and can_moderate_comments(user)

@@ -16,7 +16,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .cache import content_cache_key
-from .models import Post, Tag, User
+from .models import Comment, CommentStatus, Post, Tag, User
+from .permissions import can_moderate_comments
 from .search import SearchQuery, SearchResults
 
 SIDEBAR_SIZE = 5
@@ -116,6 +117,20 @@ def posts_of_author(author: User) -> QuerySet[Post]:
         .defer("text", "html")
         .order_by("-updated", "-id")
     )
+
+
+# COMMENTS
+# ------------------------------------------------------------------------------
+def post_comments(post: Post, user) -> QuerySet[Comment]:
+    """The post's comments this user sees, oldest first, with their users joined:
+    ``blog.permissions.can_view_comment`` as a query (the page and the API)."""
+    comments = post.comments.select_related("user")
+    if can_moderate_comments(user):
+        return comments
+    visible = Q(status=CommentStatus.PUBLISHED)
+    if user.is_authenticated and user.is_active:
+        visible |= Q(status=CommentStatus.HELD, user=user)
+    return comments.filter(visible)
 
 
 # FOR THE WEEKLY DIGEST (reminders.digest)

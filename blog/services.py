@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -22,8 +24,9 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from reminders import services as reminder_services
 
 from . import search
-from .models import TAG_TITLE_MAX_LENGTH, Comment, Post, Tag, User
-from .permissions import DEFAULT_GROUP, POSTER_GROUP, ROLE_PERMISSIONS
+from .cache import content_changed
+from .models import TAG_TITLE_MAX_LENGTH, Comment, CommentStatus, Post, Tag, User
+from .permissions import DEFAULT_GROUP, POSTER_GROUP, ROLE_PERMISSIONS, can_moderate_comments
 
 MAX_TAGS_PER_POST = 10
 
@@ -143,17 +146,77 @@ def post_delete(*, post: Post) -> None:
 
 # COMMENTS
 # ------------------------------------------------------------------------------
+def comment_is_held(user: User | None) -> bool:
+    """Whether a new comment of this user waits for moderation: their account is younger
+    than ``BLOG_COMMENT_MODERATION_DAYS`` (0: never), and they are not a moderator."""
+    days = settings.BLOG_COMMENT_MODERATION_DAYS
+    if days <= 0 or user is None or can_moderate_comments(user):
+        return False
+    return user.date_joined > timezone.now() - timedelta(days=days)
+
+
 @transaction.atomic
 def comment_create(
     *, post: Post, text: str, user: User | None = None, name: str | None = None
 ) -> Comment:
-    """A comment on the post. The name shown is the user's username unless given."""
+    """A comment on the post. The name shown is the user's username unless given; it
+    waits for moderation when ``comment_is_held(user)``."""
     if name is None:
         name = user.get_username() if user is not None else ""
     comment = Comment(post=post, user=user, name=name.strip(), text=text.strip())
+    if comment_is_held(user):
+        comment.status = CommentStatus.HELD
     comment.full_clean()
     comment.save()
     return comment
+
+
+@transaction.atomic
+def comment_update(*, comment: Comment, text: str) -> Comment:
+    """New text for the comment, marked edited now (an unchanged text is not an edit)."""
+    text = text.strip()
+    if text == comment.text:
+        return comment
+    comment.text = text
+    comment.edited_at = timezone.now()
+    comment.full_clean()
+    comment.save(update_fields=["text", "edited_at"])
+    return comment
+
+
+@transaction.atomic
+def comment_delete(*, comment: Comment) -> None:
+    """Delete the comment for good (docs/blog.md, "Comments": why not a soft delete)."""
+    comment.delete()
+
+
+# The moderation transitions: to-state <- the states it may come from.
+COMMENT_TRANSITIONS: dict[str, tuple[CommentStatus, frozenset[CommentStatus]]] = {
+    "approve": (CommentStatus.PUBLISHED, frozenset({CommentStatus.HELD})),
+    "hide": (CommentStatus.HIDDEN, frozenset({CommentStatus.HELD, CommentStatus.PUBLISHED})),
+    "restore": (CommentStatus.PUBLISHED, frozenset({CommentStatus.HIDDEN})),
+}
+
+
+@transaction.atomic
+def comments_moderate(*, comments: QuerySet[Comment], action: str) -> int:
+    """Approve, hide or restore comments (``COMMENT_TRANSITIONS``); returns how many
+    changed. One conditional UPDATE: a comment not in a from-state is left alone, so
+    two moderators acting at once change it once."""
+    to, sources = COMMENT_TRANSITIONS[action]
+    changed = comments.filter(status__in=sources).update(status=to)
+    if changed:
+        # update() sends no post_save: the cached pages are refreshed here.
+        transaction.on_commit(content_changed)
+    return changed
+
+
+def comment_moderate(*, comment: Comment, action: str) -> bool:
+    """``comments_moderate`` for one comment, which is refreshed; False when it was not
+    in a state the action applies to."""
+    changed = comments_moderate(comments=Comment.objects.filter(pk=comment.pk), action=action)
+    comment.refresh_from_db(fields=["status"])
+    return bool(changed)
 
 
 # USERS AND ROLES

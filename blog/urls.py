@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views
 from .feeds import (
@@ -18,6 +18,22 @@ urlpatterns = [
     path("post/<str:slug>/", views.PostDetailView.as_view(), name="post_detail"),
     path("post/<str:slug>/edit/", views.PostUpdateView.as_view(), name="post_update"),
     path("post/<str:slug>/delete/", views.PostDeleteView.as_view(), name="post_delete"),
+    # At most 18 digits: a larger id is no row (404), never an integer overflow.
+    re_path(
+        r"^comment/(?P<pk>[0-9]{1,18})/edit/$",
+        views.CommentUpdateView.as_view(),
+        name="comment_update",
+    ),
+    re_path(
+        r"^comment/(?P<pk>[0-9]{1,18})/delete/$",
+        views.CommentDeleteView.as_view(),
+        name="comment_delete",
+    ),
+    re_path(
+        r"^comment/(?P<pk>[0-9]{1,18})/(?P<action>approve|hide|restore)/$",
+        views.CommentModerateView.as_view(),
+        name="comment_moderate",
+    ),
     path("search/", views.SearchView.as_view(), name="search"),
     path("my/posts/", views.MyPostsView.as_view(), name="my_posts"),
     path("my/preview/", views.markdown_preview, name="markdown_preview"),

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from blog.permissions import can_comment, can_delete_post, can_edit_post, can_post
+from blog.permissions import (
+    can_approve_comment,
+    can_comment,
+    can_delete_comment,
+    can_delete_post,
+    can_edit_comment,
+    can_edit_post,
+    can_hide_comment,
+    can_post,
+    can_restore_comment,
+)
 
 
 class PostPermission(BasePermission):
@@ -40,3 +50,31 @@ class CommentPermission(BasePermission):
         if request.method in SAFE_METHODS:
             return True
         return can_comment(request.user)
+
+
+class CommentObjectPermission(BasePermission):
+    """One comment: anyone reads one they may see (``blog.permissions.can_view_comment``,
+    asked by the view's ``get_object``, which answers 404 otherwise); its author changes
+    (``can_edit_comment``) or deletes it (``can_delete_comment``); the ``admin`` role
+    approves, hides and restores any (``can_approve_comment``, ...)."""
+
+    anonymous_reads = True
+
+    ACTIONS = {
+        "partial_update": can_edit_comment,
+        "destroy": can_delete_comment,
+        "approve": can_approve_comment,
+        "hide": can_hide_comment,
+        "restore": can_restore_comment,
+    }
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        return bool(request.user and request.user.is_authenticated)
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        check = self.ACTIONS.get(view.action)
+        return check is not None and check(request.user, obj)

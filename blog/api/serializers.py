@@ -15,6 +15,7 @@ from blog.models import (
     POST_TITLE_MAX_LENGTH,
     TAG_TITLE_MAX_LENGTH,
     Comment,
+    CommentStatus,
     Post,
     PostState,
     Tag,
@@ -131,10 +132,22 @@ class CommentSerializer(serializers.ModelSerializer):
         default=None,
         help_text="The commenter's username; null once their account is deleted.",
     )
+    status = serializers.ChoiceField(
+        choices=CommentStatus.choices,
+        read_only=True,
+        help_text="`published`; `held` (awaiting moderation: only its author and editors "
+        "see it) or `hidden` (only editors see it).",
+    )
+    edited_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When its author last edited it; null if never."
+    )
+    url = serializers.HyperlinkedIdentityField(
+        view_name="api:blog:comment-detail", help_text="This comment in the API."
+    )
 
     class Meta:
         model = Comment
-        fields = ["id", "name", "text", "date", "user"]
+        fields = ["id", "name", "text", "date", "edited_at", "status", "user", "url"]
         read_only_fields = fields
 
 

@@ -3,13 +3,15 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .views import PostCommentsView, PostViewSet, TagViewSet
+from .comments import CommentViewSet, PostCommentsView
+from .views import PostViewSet, TagViewSet
 
 app_name = "blog"
 
 router = SimpleRouter()
 router.register("posts", PostViewSet, basename="post")
 router.register("tags", TagViewSet, basename="tag")
+router.register("comments", CommentViewSet, basename="comment")
 
 urlpatterns = [
     *router.urls,

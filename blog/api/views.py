@@ -1,5 +1,6 @@
 """The blog's API views: thin, like the pages. Reads use the models' QuerySets, writes
-call ``blog.services``, and ``blog.permissions`` decides who may write."""
+call ``blog.services``, and ``blog.permissions`` decides who may write. The comments'
+views are in ``comments.py``."""
 
 from __future__ import annotations
 
@@ -8,24 +9,22 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import generics, mixins, status, viewsets
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from blog.models import Comment, Post, Tag
+from blog.models import Post, Tag
 from blog.permissions import can_view_post
 from blog.search import parse_query
 from blog.selectors import posts_matching, tags_with_post_counts
-from blog.services import comment_create, post_create, post_delete, post_update
+from blog.services import post_create, post_delete, post_update
 from config.api import error_responses
 
 from .filters import PostFilter
-from .permissions import CommentPermission, PostPermission
+from .permissions import PostPermission
 from .serializers import (
-    CommentInputSerializer,
-    CommentSerializer,
     PostInputSerializer,
     PostSearchSerializer,
     PostSerializer,
@@ -133,44 +132,6 @@ class PostViewSet(viewsets.ModelViewSet):
     def destroy(self, request: Request, *args, **kwargs) -> Response:
         post_delete(post=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-@extend_schema_view(
-    get=extend_schema(
-        summary="A post's comments, oldest first",
-        responses={200: CommentSerializer(many=True), **error_responses(404)},
-    ),
-    post=extend_schema(
-        summary="Comment on a post",
-        description="For users allowed to comment (every registered user by default).",
-        request=CommentInputSerializer,
-        responses={201: CommentSerializer, **error_responses(400, 401, 403, 404)},
-    ),
-)
-class PostCommentsView(generics.ListCreateAPIView):
-    serializer_class = CommentSerializer
-    permission_classes = [CommentPermission]
-
-    def get_post(self) -> Post:
-        post = get_object_or_404(Post, slug=self.kwargs["slug"])
-        if not can_view_post(self.request.user, post):
-            raise Http404
-        return post
-
-    def get_queryset(self) -> QuerySet[Comment]:
-        if getattr(self, "swagger_fake_view", False):  # drf-spectacular, reading the model
-            return Comment.objects.none()
-        return self.get_post().comments.select_related("user")
-
-    def create(self, request: Request, *args, **kwargs) -> Response:
-        post = self.get_post()
-        if not post.is_published:
-            # As on the page: a draft's editors see it, nobody comments on it yet.
-            raise PermissionDenied("Comments open when the post is published.")
-        serializer = CommentInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        comment = comment_create(post=post, user=request.user, **serializer.validated_data)
-        return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema_view(list=extend_schema(summary="Tags with their number of published posts"))

@@ -1,7 +1,9 @@
-"""The blog's pages: ``reading`` (lists, a post, search, settings) and ``writing``
-(the editor, delete, "My posts", the preview) and ``discovery`` (robots.txt, the
-sitemap, the feeds page). ``blog/urls.py`` names them from here."""
+"""The blog's pages: ``reading`` (lists, a post, search, settings), ``writing``
+(the editor, delete, "My posts", the preview), ``comments`` (post, edit, delete,
+moderate), ``discovery`` (robots.txt, the sitemap, the feeds page) and ``language``
+(the switcher). ``blog/urls.py`` names them from here."""
 
+from .comments import CommentDeleteView, CommentModerateView, CommentUpdateView
 from .discovery import FeedsView, robots_txt, sitemap_index, sitemap_section
 from .language import set_language
 from .reading import (
@@ -28,6 +30,9 @@ __all__ = [
     "AccountSettingsView",
     "AnonymousPageCacheMixin",
     "AuthorPostListView",
+    "CommentDeleteView",
+    "CommentModerateView",
+    "CommentUpdateView",
     "FeedsView",
     "MyPostsView",
     "PostCreateView",

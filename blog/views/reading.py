@@ -9,9 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse, reverse_lazy
@@ -20,10 +18,10 @@ from django.views.generic import DetailView, ListView, UpdateView
 
 from .. import permissions
 from ..cache import page_cache_key
-from ..forms import AccountSettingsForm, CommentForm, SearchForm, form_add_service_errors
+from ..forms import AccountSettingsForm, NewCommentForm, SearchForm
 from ..models import Post, Tag, User
-from ..selectors import posts_listed, posts_matching, sidebar
-from ..services import comment_create
+from ..selectors import post_comments, posts_listed, posts_matching, sidebar
+from .comments import CommentPostMixin
 
 POSTS_PER_PAGE = 10
 
@@ -105,8 +103,9 @@ class AuthorPostListView(PostListView):
 
 # ONE POST AND ITS COMMENTS
 # ------------------------------------------------------------------------------
-class PostDetailView(AnonymousPageCacheMixin, DetailView):
-    """A post, its tags and comments, and the comment form (post/redirect/get).
+class PostDetailView(AnonymousPageCacheMixin, CommentPostMixin, DetailView):
+    """A post, its tags and the comments the reader may see, and the comment form
+    (``CommentPostMixin`` takes the POST).
 
     A post not yet published is shown only to those who may edit it.
     """
@@ -124,27 +123,13 @@ class PostDetailView(AnonymousPageCacheMixin, DetailView):
         return post
 
     def get_context_data(self, **kwargs):
-        kwargs.setdefault("comment_form", CommentForm())
+        kwargs.setdefault("comment_form", NewCommentForm())
+        comments = list(post_comments(self.object, self.request.user))
         return super().get_context_data(
-            comments=self.object.comments.select_related("user"), **kwargs
+            comments=comments,
+            comment_count=sum(1 for comment in comments if comment.is_published),
+            **kwargs,
         )
-
-    def post(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not permissions.can_comment(request.user) or not self.object.is_published:
-            raise PermissionDenied(_("You may not comment."))
-        form = CommentForm(request.POST)
-        if form.is_valid():
-            try:
-                comment_create(post=self.object, user=request.user, text=form.cleaned_data["text"])
-            except ValidationError as error:
-                form_add_service_errors(form, error)
-            else:
-                messages.success(request, _("Thank you: your comment is published."))
-                return HttpResponseRedirect(self.object.get_absolute_url() + "#comments")
-        return self.render_to_response(self.get_context_data(comment_form=form))
 
 
 # SEARCH

@@ -73,23 +73,26 @@ def wsgi_requests_keep_the_test_transaction() -> Iterator[None]:
 
 
 @pytest.fixture
-def fuzz_world(db, users, post, monkeypatch, wsgi_requests_keep_the_test_transaction):
+def fuzz_world(db, users, post, monkeypatch, settings, wsgi_requests_keep_the_test_transaction):
     """Posts (published and draft), tags, comments and reminders to fuzz against."""
     # Throttling has its own tests; here it would only turn answers into 429s.
     for scope in ("anon", "user", "token"):
         monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, scope, "1000000/minute")
+    settings.BLOG_COMMENTS_PER_MINUTE_PER_ACCOUNT = settings.BLOG_COMMENTS_PER_HOUR_PER_ADDRESS = 0
     tags = [TagFactory(title="Django"), TagFactory(title="Ünïcode")]
     posts = [
         post,
         PostFactory(author=users["poster"], tags=tags),
         PostFactory(author=users["admin"], publish_date=timezone.now() + timedelta(days=1)),
     ]
-    for each in posts:
-        CommentFactory.create_batch(2, post=each)
+    comments = [CommentFactory(post=each) for each in posts]
+    # The poster's own comment, so that editing and deleting one is reached too.
+    comments.append(CommentFactory(post=post, user=users["poster"]))
     # Staff who run the reminders, so the fuzzer reaches them rather than 403s.
     grant_reminder_permissions(users["staff"])
     KNOWN.clear()
     KNOWN["slug"] = [p.slug for p in posts]
+    KNOWN["id"] = [str(c.pk) for c in comments]  # comments' ids (no reminder exists here)
     yield
     KNOWN.clear()
 

@@ -8,3 +8,10 @@ BLOG_PAGE_CACHE_SECONDS = env.int("BLOG_PAGE_CACHE_SECONDS", default=60)
 # Longest search query accepted (characters); a longer one is a form error (the page)
 # or a 400 (the API), never work for the database.
 BLOG_SEARCH_QUERY_MAX_LENGTH = env.int("BLOG_SEARCH_QUERY_MAX_LENGTH", default=200)
+# Comments of accounts younger than this many days wait for the admin role's approval
+# (docs/blog.md, "Comments"). 0 publishes every comment at once.
+BLOG_COMMENT_MODERATION_DAYS = env.int("BLOG_COMMENT_MODERATION_DAYS", default=0)
+# Comments one account may post per minute, and one client address per hour (the page
+# and the API alike, counted in the cache); over it: 429. 0 turns a limit off.
+BLOG_COMMENTS_PER_MINUTE_PER_ACCOUNT = env.int("BLOG_COMMENTS_PER_MINUTE_PER_ACCOUNT", default=5)
+BLOG_COMMENTS_PER_HOUR_PER_ADDRESS = env.int("BLOG_COMMENTS_PER_HOUR_PER_ADDRESS", default=20)

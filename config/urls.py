@@ -1,8 +1,7 @@
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 
+from blog import views as blog_views
 from config import health, metrics
 
 admin.site.site_header = "Lightblog administration"
@@ -11,7 +10,7 @@ admin.site.index_title = "Posts, people and email"
 
 urlpatterns = [
     # Browsers ask for /favicon.ico where a page names no icon (the admin, the API docs).
-    path("favicon.ico", RedirectView.as_view(url=static("blog/favicon.svg")), name="favicon"),
+    path("favicon.ico", blog_views.favicon, name="favicon"),
     # Operators' endpoints (docs/monitoring.md): no trailing slash, as probes expect.
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -4,7 +4,7 @@ moderate), ``discovery`` (robots.txt, the sitemap, the feeds page) and ``languag
 (the switcher). ``blog/urls.py`` names them from here."""
 
 from .comments import CommentDeleteView, CommentModerateView, CommentUpdateView
-from .discovery import FeedsView, robots_txt, sitemap_index, sitemap_section
+from .discovery import FeedsView, favicon, robots_txt, sitemap_index, sitemap_section
 from .language import set_language
 from .reading import (
     POSTS_PER_PAGE,
@@ -43,6 +43,7 @@ __all__ = [
     "PostUpdateView",
     "SearchView",
     "TagPostListView",
+    "favicon",
     "markdown_preview",
     "robots_txt",
     "set_language",

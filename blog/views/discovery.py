@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from django.contrib.sitemaps import views as sitemap_views
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import cache_control
@@ -19,6 +20,14 @@ from ..sitemaps import SITEMAPS
 # the API and search results (an endless space of URLs).
 ROBOTS_DISALLOW = ("/accounts/", "/admin/", "/api/", "/my/", "/search/")
 SITEMAP_CACHE_SECONDS = 3600
+
+
+@require_safe
+def favicon(request) -> HttpResponseRedirect:
+    """``/favicon.ico``, asked for by browsers on pages that name no icon. The static
+    file's address is looked up per request: in production it is the hashed name from
+    collectstatic's manifest, which does not exist when the URLconf is imported."""
+    return HttpResponseRedirect(static("blog/favicon.svg"))
 
 
 @require_safe

@@ -82,7 +82,6 @@ DJANGO_APPS = [
     "django.contrib.sitemaps",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django.contrib.admin",
 ]
 THIRD_PARTY_APPS = [
     # Content-Security-Policy (components/csp.py).
@@ -100,6 +99,9 @@ INSTALLED_APPS = [
     *DJANGO_APPS,
     *THIRD_PARTY_APPS,
     *LOCAL_APPS,
+    # After the blog app, so that its templates (blog/templates/admin/) adjust the
+    # admin's: its title, a label per date and time input, underlined links.
+    "django.contrib.admin",
     # Accounts (components/accounts.py): after the blog app, so its templates
     # (blog/templates/allauth/, account/) dress allauth's pages in the site's layout.
     "allauth",

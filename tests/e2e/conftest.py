@@ -184,6 +184,36 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
+# axe-core (npm, vendored in tests/e2e/vendor/axe-core/: no download at run time) checks
+# each page for accessibility; serious and critical violations fail the path.
+AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text()
+AXE_FAILING_IMPACTS = ("serious", "critical")
+_AXE_RUN_JS = """
+async (impacts) => {
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations
+    .filter((v) => impacts.includes(v.impact))
+    .map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.slice(0, 4)
+      .map((n) => n.target.join(" ")).join(", ")}`);
+}
+"""
+
+
+def axe_violations(page: Page) -> list[str]:
+    """The serious and critical axe-core violations of the page as it is now.
+
+    Loaded and run through the DevTools protocol, which the page's
+    Content-Security-Policy does not govern. Some of axe's checks add a <style> of
+    their own, which the policy refuses: ``PageChecker`` does not count those."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE_SOURCE)
+    violations = page.evaluate(_AXE_RUN_JS, list(AXE_FAILING_IMPACTS))
+    # The page reports a refused style a moment later: let those reports arrive.
+    page.wait_for_timeout(100)
+    page.evaluate("() => 0")
+    return violations
+
+
 @dataclass
 class PageChecker:
     """Checks that a page looks right and saves what it looks like.
@@ -192,7 +222,8 @@ class PageChecker:
     viewport meta tag (without it phones render a shrunken desktop page), no static
     file (CSS, script, image, font) that failed to load, no script error, no
     Content-Security-Policy violation (a blocked script, style, image, frame or form
-    target), and no horizontal scroll at a 390-pixel phone width. It saves full-page
+    target), no serious or critical accessibility violation (axe-core), and no
+    horizontal scroll at a 390-pixel phone width. It saves full-page
     screenshots,
     ``NN-home-desktop.png`` (1280 wide) and ``NN-home-phone.png`` (390 wide), in this
     test's folder under the session's screenshot folder.
@@ -201,6 +232,7 @@ class PageChecker:
     folder: Path
     broken: list[str] = field(default_factory=list)
     count: int = 0
+    checking_accessibility: bool = False
 
     def watch(self, page: Page) -> None:
         """Record failed static files and script errors of ``page`` from now on."""
@@ -215,6 +247,8 @@ class PageChecker:
                 self.broken.append(f"{response.status} {response.url}")
 
         def on_console(message: ConsoleMessage) -> None:
+            if self.checking_accessibility:
+                return  # axe-core's own styles, refused by the policy
             if message.type == "error" and (
                 CSP_VIOLATION in message.text or "Content Security Policy" in message.text
             ):
@@ -238,6 +272,12 @@ class PageChecker:
             f"{where}: the viewport meta tag lacks width=device-width"
         )
         assert not self.broken, f"{where}: {self.broken}"
+        self.checking_accessibility = True
+        try:
+            violations = axe_violations(page)
+        finally:
+            self.checking_accessibility = False
+        assert not violations, f"{where}: accessibility (axe-core): {violations}"
 
         self.count += 1
         stem = f"{self.count:02d}-{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')}"

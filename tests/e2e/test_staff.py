@@ -97,7 +97,7 @@ def test_staff_logs_into_the_admin(page: Page, check_page: PageChecker, staff_us
     expect(page.locator(".errornote")).to_be_visible()
 
     admin_login(page, "staffer", DEFAULT_PASSWORD)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Site administration")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Posts, people and email")
     expect(
         page.locator("#reminders-reminder").get_by_role("link", name="Reminders")
     ).to_be_visible()

@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
 
-from . import search
-from .models import Comment, Post, Tag, User
+from . import permissions, search
+from .models import Comment, Post, PostImage, Tag, User
 from .services import post_delete
 
 
@@ -27,6 +27,28 @@ class CommentInline(admin.TabularInline):
     raw_id_fields = ("user",)
 
 
+class PostImageInline(admin.TabularInline):
+    """A post's images, read-only: they are uploaded in the post editor, where they are
+    checked and resized. Removable by who ``can_manage_post_images``, as on the pages."""
+
+    model = PostImage
+    extra = 0
+    fields = ("original", "alt", "width", "height", "uploaded_by", "created")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return obj is None or permissions.can_view_post(request.user, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return obj is not None and permissions.can_manage_post_images(request.user, obj)
+
+
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
     list_display = ("title", "author", "is_draft", "publish_date", "tag_list", "comment_count")
@@ -48,7 +70,7 @@ class PostAdmin(admin.ModelAdmin):
         "created",
         "updated",
     )
-    inlines = [CommentInline]
+    inlines = [CommentInline, PostImageInline]
     list_select_related = ("author",)
 
     def get_queryset(self, request):

@@ -83,3 +83,9 @@ def can_manage_own_posts(user: AbstractBaseUser | AnonymousUser) -> bool:
 def can_preview_markdown(user: AbstractBaseUser | AnonymousUser) -> bool:
     """May use the editor's live preview endpoint: whoever may write posts."""
     return can_post(user)
+
+
+def can_manage_post_images(user: AbstractBaseUser | AnonymousUser, post: Post) -> bool:
+    """May add images to this post and remove them: whoever may edit it (its author
+    while a poster, or the ``admin`` role), on the pages and in the admin alike."""
+    return can_edit_post(user, post)

@@ -8,12 +8,15 @@ here but in ``blog.permissions``: the caller decides who may call these.
 
 from __future__ import annotations
 
+import logging
 import re
+import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -21,9 +24,11 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from reminders import services as reminder_services
 
-from . import search
-from .models import TAG_TITLE_MAX_LENGTH, Comment, Post, Tag, User
+from . import images, search
+from .models import TAG_TITLE_MAX_LENGTH, Comment, Post, PostImage, Tag, User
 from .permissions import DEFAULT_GROUP, POSTER_GROUP, ROLE_PERMISSIONS
+
+logger = logging.getLogger(__name__)
 
 MAX_TAGS_PER_POST = 10
 
@@ -139,6 +144,54 @@ def post_delete(*, post: Post) -> None:
     a tag's page and feed links keep working. It leaves the search index with it."""
     search.post_unindex(post.pk)
     post.delete()
+
+
+# IMAGES (docs/blog.md, "Images")
+# ------------------------------------------------------------------------------
+@transaction.atomic
+def post_image_add(*, post: Post, data: bytes, alt: str, uploaded_by: User | None) -> PostImage:
+    """Check the upload, store it (without metadata) and its renditions under generated
+    names through ``STORAGES["default"]``, and record them. Raises ValidationError on
+    ``data`` (not an image we take, too large, too many pixels) or ``alt``."""
+    image = PostImage(post=post, alt=alt.strip(), uploaded_by=uploaded_by, width=1, height=1)
+    image.full_clean(exclude=["original"])  # the alt text first: no work for a bad one
+    prepared = images.image_prepare(data)
+    storage = image.original.storage
+    stem = f"images/{uuid.uuid4().hex}"
+    stored: list[str] = []
+    try:
+        image.original.name = storage.save(
+            f"{stem}.{prepared.extension}", ContentFile(prepared.original)
+        )
+        stored.append(image.original.name)
+        for rendition in prepared.renditions:
+            name = storage.save(f"{stem}-{rendition.width}.webp", ContentFile(rendition.content))
+            stored.append(name)
+            image.renditions.append(
+                {"name": name, "width": rendition.width, "height": rendition.height}
+            )
+        image.width, image.height = prepared.width, prepared.height
+        image.save()
+    except BaseException:
+        image_files_delete(names=stored)
+        raise
+    return image
+
+
+@transaction.atomic
+def post_image_remove(*, image: PostImage) -> None:
+    """Delete the image; its files leave storage once this commits (the receiver)."""
+    image.delete()
+
+
+def image_files_delete(*, names: Iterable[str]) -> None:
+    """Remove files from ``STORAGES["default"]``; one that is already gone is no error."""
+    storage = PostImage._meta.get_field("original").storage
+    for name in names:
+        try:
+            storage.delete(name)
+        except OSError:
+            logger.warning("Could not delete the image file %s", name, exc_info=True)
 
 
 # COMMENTS

@@ -11,6 +11,11 @@ urlpatterns = [
     path("post/<str:slug>/", views.PostDetailView.as_view(), name="post_detail"),
     path("post/<str:slug>/edit/", views.PostUpdateView.as_view(), name="post_update"),
     path("post/<str:slug>/delete/", views.PostDeleteView.as_view(), name="post_delete"),
+    path(
+        "post/<str:slug>/images/<int:pk>/delete/",
+        views.PostImageDeleteView.as_view(),
+        name="post_image_delete",
+    ),
     path("search/", views.SearchView.as_view(), name="search"),
     path("my/posts/", views.MyPostsView.as_view(), name="my_posts"),
     path("my/preview/", views.markdown_preview, name="markdown_preview"),

@@ -16,6 +16,7 @@ from .writing import (
     PostCreateView,
     PostDeleteView,
     PostFormMixin,
+    PostImageDeleteView,
     PostUpdateView,
     markdown_preview,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "PostDeleteView",
     "PostDetailView",
     "PostFormMixin",
+    "PostImageDeleteView",
     "PostListView",
     "PostUpdateView",
     "SearchView",

@@ -178,6 +178,15 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# MEDIA
+# ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/topics/files/
+# Uploaded images (docs/blog.md, "Images"), written through STORAGES["default"].
+MEDIA_ROOT = VAR_DIR / "media"
+# Where the browser fetches them: a path served by Django or the web server, or a
+# CDN's absolute URL ending in "/".
+MEDIA_URL = env.str("DJANGO_MEDIA_URL", default="/media/")
+
 # TEMPLATES
 # ------------------------------------------------------------------------------
 TEMPLATES = [

@@ -8,3 +8,10 @@ BLOG_PAGE_CACHE_SECONDS = env.int("BLOG_PAGE_CACHE_SECONDS", default=60)
 # Longest search query accepted (characters); a longer one is a form error (the page)
 # or a 400 (the API), never work for the database.
 BLOG_SEARCH_QUERY_MAX_LENGTH = env.int("BLOG_SEARCH_QUERY_MAX_LENGTH", default=200)
+# Images in posts (docs/blog.md, "Images"): the largest upload in bytes, and the most
+# pixels (width x height x frames) decoded; over either is a form error.
+BLOG_IMAGE_MAX_BYTES = env.int("BLOG_IMAGE_MAX_BYTES", default=10_000_000)
+BLOG_IMAGE_MAX_PIXELS = env.int("BLOG_IMAGE_MAX_PIXELS", default=40_000_000)
+# Django itself serves MEDIA_URL (with nosniff): on for `make run` and a lone gunicorn;
+# off when the web server or an object store serves the files (docs/blog.md, "Images").
+BLOG_MEDIA_SERVE = env.bool("BLOG_MEDIA_SERVE", default=True)

@@ -43,7 +43,7 @@ class PostImageInline(admin.TabularInline):
         return False
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return obj is None or permissions.can_view_post(request.user, obj)
+        return obj is not None and permissions.can_view_post(request.user, obj)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return obj is not None and permissions.can_manage_post_images(request.user, obj)

@@ -115,9 +115,7 @@ def image_prepare(data: bytes) -> PreparedImage:
                 upright = ImageOps.exif_transpose(image)
                 icc = image.info.get("icc_profile")
                 original = _encode(upright, fmt, icc=icc)
-                renditions = [
-                    _rendition(upright, width, icc=icc) for width in rendition_widths(upright.width)
-                ]
+                renditions = _renditions(upright, icc=icc)
                 return PreparedImage(fmt, upright.width, upright.height, original, renditions)
     except (OSError, ValueError, SyntaxError, EOFError) as error:
         # verify() passed but the data is broken further in (truncated, bad chunk).
@@ -128,7 +126,8 @@ def rendition_widths(width: int) -> list[int]:
     """The rendition widths for an image ``width`` pixels wide: each standard width
     below it, then the image's own width capped at the widest."""
     widths = [w for w in RENDITION_WIDTHS if w < width]
-    return [*widths, min(width, RENDITION_WIDTHS[-1])]
+    widest = min(width, RENDITION_WIDTHS[-1])
+    return widths if widest in widths else [*widths, widest]
 
 
 def _check_pixels(width: int, height: int, frames: int) -> None:
@@ -170,17 +169,21 @@ def _encode(image: Image.Image, fmt: str, *, icc: bytes | None) -> bytes:
     return out.getvalue()
 
 
-def _rendition(image: Image.Image, width: int, *, icc: bytes | None) -> Rendition:
-    height = max(1, round(image.height * width / image.width))
-    resized = (
-        image
-        if width == image.width
-        else _for_mode(image, "WEBP").resize((width, height), Image.Resampling.LANCZOS)
-    )
-    out = io.BytesIO()
-    options: dict = {"icc_profile": icc} if icc else {}
-    _for_mode(resized, "WEBP").save(out, format="WEBP", quality=80, method=4, **options)
-    return Rendition(width, height, out.getvalue())
+def _renditions(image: Image.Image, *, icc: bytes | None) -> list[Rendition]:
+    """WebP renditions, narrowest first. Each is resized from the next wider one (and
+    the widest with Pillow's reducing gap), so a 40-megapixel photo is read at full size
+    once, not once per width."""
+    made: list[Rendition] = []
+    source = _for_mode(image, "WEBP")
+    for width in reversed(rendition_widths(image.width)):
+        height = max(1, round(image.height * width / image.width))
+        if width != source.width:
+            source = source.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        out = io.BytesIO()
+        options: dict = {"icc_profile": icc} if icc else {}
+        source.save(out, format="WEBP", quality=80, method=4, **options)
+        made.append(Rendition(width, height, out.getvalue()))
+    return made[::-1]
 
 
 def _prepare_animated(image: Image.Image, fmt: str) -> PreparedImage:
@@ -201,7 +204,10 @@ def _prepare_animated(image: Image.Image, fmt: str) -> PreparedImage:
     renditions = []
     for target in rendition_widths(width):
         target_height = max(1, round(height * target / width))
-        resized = [f.resize((target, target_height), Image.Resampling.LANCZOS) for f in frames]
+        resized = [
+            f.resize((target, target_height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+            for f in frames
+        ]
         out = io.BytesIO()
         resized[0].save(out, format="WEBP", save_all=True, append_images=resized[1:],
                         duration=durations, loop=loop, quality=80)  # fmt: skip

@@ -64,11 +64,11 @@ class PostForm(forms.ModelForm):
         help_text=_("JPEG, PNG, WebP or GIF; it is shown under the text, in upload order."),
     )
     image_alt = forms.CharField(
-        label=_("Image description (alt text)"),
+        label=_("Image description"),
         required=False,
         max_length=IMAGE_ALT_MAX_LENGTH,
         validators=[no_control_characters],
-        help_text=_("Required with an image: what it shows, for readers who cannot see it."),
+        help_text=_("Required with an image: its alt text, for readers who cannot see it."),
     )
 
     class Meta:

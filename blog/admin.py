@@ -43,7 +43,9 @@ class PostImageInline(admin.TabularInline):
         return False
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return obj is not None and permissions.can_view_post(request.user, obj)
+        # Without a post (the admin asks so when it reads the rows) the post's own
+        # page has already been allowed; with one, the post's rule.
+        return obj is None or permissions.can_view_post(request.user, obj)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return obj is not None and permissions.can_manage_post_images(request.user, obj)
@@ -80,6 +82,10 @@ class PostAdmin(admin.ModelAdmin):
             .prefetch_related("tags")
             .annotate(num_comments=Count("comments"))
         )
+
+    def get_inlines(self, request, obj):
+        # A new post has no images: they are uploaded in the editor once it exists.
+        return [CommentInline] if obj is None else [CommentInline, PostImageInline]
 
     def get_changeform_initial_data(self, request):
         return {"author": request.user.pk, **super().get_changeform_initial_data(request)}

@@ -373,3 +373,42 @@ def test_lists_show_no_image(client, author) -> None:
 
     assert post.title in response.content.decode()
     assert "/media/images/" not in response.content.decode()
+
+
+# THE ADMIN
+# ------------------------------------------------------------------------------
+def test_the_admin_lists_a_posts_images_read_only_and_removable_by_an_editor(author) -> None:
+    post = PostFactory(author=author)
+    add_image(post, alt="Seen in the admin")
+    staff_editor = UserFactory(roles=["default", "admin"], is_staff=True)
+
+    html = client_for(staff_editor).get(f"/admin/blog/post/{post.pk}/change/").content.decode()
+
+    assert "Seen in the admin" in html
+    assert 'name="images-0-DELETE"' in html
+    assert 'name="images-0-alt"' not in html  # read-only: uploaded in the editor only
+    assert 'name="images-TOTAL_FORMS"' in html
+    add_page = client_for(staff_editor).get("/admin/blog/post/add/").content.decode()
+    assert "images-TOTAL_FORMS" not in add_page  # a new post has no image yet
+
+
+@pytest.mark.parametrize("pk", ["0", "99999999999999999999999999"])
+def test_an_image_id_out_of_range_is_a_404(author, pk) -> None:
+    post = PostFactory(author=author)
+
+    response = client_for(author).post(f"/post/{post.slug}/images/{pk}/delete/")
+
+    assert response.status_code == 404
+
+
+def test_a_cached_post_page_shows_an_image_once_it_is_added(
+    client, author, settings, django_capture_on_commit_callbacks
+) -> None:
+    settings.BLOG_PAGE_CACHE_SECONDS = 60
+    post = PostFactory(author=author)
+    assert 'loading="lazy"' not in client.get(post.get_absolute_url()).content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        add_image(post, alt="Fresh")
+
+    assert 'alt="Fresh"' in client.get(post.get_absolute_url()).content.decode()

@@ -55,8 +55,8 @@ class PostForm(forms.ModelForm):
         help_text=_("Leave empty to publish now; a future date schedules the post."),
     )
 
-    # An image to add with this save (docs/blog.md, "Images"); checked here before the
-    # post is saved, stored by blog.services.post_image_add.
+    # An image to add with this save (docs/blog.md, "Images"): checked and prepared
+    # here, before the post is saved; stored by blog.services.post_image_add.
     image = forms.FileField(
         label=_("Add an image"),
         required=False,
@@ -98,7 +98,8 @@ class PostForm(forms.ModelForm):
         return title
 
     def clean_image(self) -> bytes | None:
-        """The upload's bytes once they look like an image we take (no pixel decoded)."""
+        """The upload's bytes once they look like an image we take (no pixel decoded);
+        ``clean()`` then prepares it."""
         if self.add_prefix("image") in self.oversized_uploads:
             raise forms.ValidationError(
                 _("The image is larger than %(max)s MB."),
@@ -122,6 +123,13 @@ class PostForm(forms.ModelForm):
             )
         elif alt and "image" not in self.errors and not cleaned.get("image"):
             self.add_error("image", forms.ValidationError(_("Choose the image."), code="required"))
+        elif cleaned.get("image") and not self.errors:
+            # Decoded and resized only once everything else is valid, and before the
+            # view's transaction (blog.services.post_image_add).
+            try:
+                cleaned["image"] = images.image_prepare(cleaned["image"])
+            except forms.ValidationError as error:
+                self.add_error("image", error)
         return cleaned
 
     def clean_tags(self) -> list[str]:

@@ -149,13 +149,15 @@ def post_delete(*, post: Post) -> None:
 # IMAGES (docs/blog.md, "Images")
 # ------------------------------------------------------------------------------
 @transaction.atomic
-def post_image_add(*, post: Post, data: bytes, alt: str, uploaded_by: User | None) -> PostImage:
-    """Check the upload, store it (without metadata) and its renditions under generated
-    names through ``STORAGES["default"]``, and record them. Raises ValidationError on
-    ``data`` (not an image we take, too large, too many pixels) or ``alt``."""
+def post_image_add(
+    *, post: Post, prepared: images.PreparedImage, alt: str, uploaded_by: User | None
+) -> PostImage:
+    """Store an accepted image (``images.image_prepare``: checked, upright, without
+    metadata) and its renditions under generated names through ``STORAGES["default"]``,
+    and record them. Prepare it before the transaction: Pillow's seconds are then not
+    spent holding the database's write lock. Raises ValidationError on ``alt``."""
     image = PostImage(post=post, alt=alt.strip(), uploaded_by=uploaded_by, width=1, height=1)
-    image.full_clean(exclude=["original"])  # the alt text first: no work for a bad one
-    prepared = images.image_prepare(data)
+    image.full_clean(exclude=["original"])
     storage = image.original.storage
     stem = f"images/{uuid.uuid4().hex}"
     stored: list[str] = []

@@ -73,20 +73,20 @@ class PostFormMixin(ImageUploadMixin):
         return super().get_context_data(**kwargs)
 
     def save_with_image(self, form) -> Post:
-        """The post, then the form's image if any, in one transaction: a refused image
-        saves nothing."""
+        """The post, then the form's image (prepared by the form) if any, in one
+        transaction: a refused one saves nothing."""
         with transaction.atomic():
             post = self.save(form)
             if form.cleaned_data.get("image"):
                 try:
                     post_image_add(
                         post=post,
-                        data=form.cleaned_data["image"],
+                        prepared=form.cleaned_data["image"],
                         alt=form.cleaned_data["image_alt"],
                         uploaded_by=self.request.user,
                     )
                 except ValidationError as error:
-                    raise ValidationError({"image": error.messages}) from error
+                    raise ValidationError({"image_alt": error.messages}) from error
         return post
 
     def form_valid(self, form):

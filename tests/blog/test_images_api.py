@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
+from blog.images import image_prepare
 from blog.services import post_image_add
 from tests.api.conftest import bearer
 from tests.factories import PostFactory, UserFactory
@@ -24,7 +25,9 @@ def author():
 
 
 def add_image(post, alt: str, size=(2000, 1000)):
-    return post_image_add(post=post, data=image_bytes("PNG", size), alt=alt, uploaded_by=None)
+    return post_image_add(
+        post=post, prepared=image_prepare(image_bytes("PNG", size)), alt=alt, uploaded_by=None
+    )
 
 
 def test_a_post_lists_its_images_with_url_size_alt_and_renditions(author) -> None:

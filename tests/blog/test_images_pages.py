@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import SkipFile
 from django.test import Client
 
-from blog.images import ImageUploadLimitHandler
+from blog.images import ImageUploadLimitHandler, image_prepare
 from blog.models import Post, PostImage
 from blog.services import post_delete, post_image_add
 from tests.factories import PostFactory, UserFactory
@@ -72,7 +72,10 @@ def stored_files(root) -> set[str]:
 
 def add_image(post, alt="A red square", size=(1200, 600)) -> PostImage:
     return post_image_add(
-        post=post, data=image_bytes("JPEG", size), alt=alt, uploaded_by=post.author
+        post=post,
+        prepared=image_prepare(image_bytes("JPEG", size)),
+        alt=alt,
+        uploaded_by=post.author,
     )
 
 

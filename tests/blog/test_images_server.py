@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from blog.images import image_prepare
 from blog.services import post_delete, post_image_add
 from tests.factories import PostFactory, UserFactory
 from tests.support import processes
@@ -42,7 +43,10 @@ def test_images_are_served_with_their_type_and_nosniff(server, transactional_db)
     author = UserFactory(username="photographer", roles=["default", "poster"])
     post = PostFactory(author=author)
     image = post_image_add(
-        post=post, data=image_bytes("JPEG", (1000, 500)), alt="Over the wire", uploaded_by=author
+        post=post,
+        prepared=image_prepare(image_bytes("JPEG", (1000, 500))),
+        alt="Over the wire",
+        uploaded_by=author,
     )
     try:
         rendition = image.renditions[0]["name"]

@@ -12,7 +12,7 @@ import logging
 import re
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
@@ -184,6 +184,29 @@ def post_image_add(
 def post_image_remove(*, image: PostImage) -> None:
     """Delete the image; its files leave storage once this commits (the receiver)."""
     image.delete()
+
+
+def image_files_prune(*, older_than: timedelta = timedelta(hours=1)) -> list[str]:
+    """Remove the files under ``images/`` that no ``PostImage`` names and that are older
+    than ``older_than`` (a younger one may belong to an upload still committing): what a
+    request that stored files and then rolled back leaves. Returns the names removed."""
+    storage = PostImage._meta.get_field("original").storage
+    try:
+        _folders, files = storage.listdir("images")
+    except FileNotFoundError:
+        return []
+    known: set[str] = set()
+    for original, renditions in PostImage.objects.values_list("original", "renditions").iterator():
+        known.add(original)
+        known.update(r["name"] for r in renditions)
+    cutoff = timezone.now() - older_than
+    orphans = [
+        name
+        for name in (f"images/{file}" for file in files)
+        if name not in known and storage.get_modified_time(name) < cutoff
+    ]
+    image_files_delete(names=orphans)
+    return orphans
 
 
 def image_files_delete(*, names: Iterable[str]) -> None:

@@ -3,12 +3,17 @@ and remove them, storage, and the query counts of a post page with images."""
 
 from __future__ import annotations
 
+import io
+import os
 import re
+import time
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import SkipFile
+from django.core.management import call_command
 from django.test import Client
 
 from blog.images import ImageUploadLimitHandler, image_prepare
@@ -415,3 +420,21 @@ def test_a_cached_post_page_shows_an_image_once_it_is_added(
         add_image(post, alt="Fresh")
 
     assert 'alt="Fresh"' in client.get(post.get_absolute_url()).content.decode()
+
+
+def test_prune_image_files_removes_only_old_files_no_image_names(author, media_root) -> None:
+    kept = add_image(PostFactory(author=author))
+    storage = storages["default"]
+    orphan = storage.save("images/" + "a" * 32 + ".jpg", ContentFile(b"left by a rollback"))
+    young = storage.save("images/" + "b" * 32 + ".jpg", ContentFile(b"still committing"))
+    hour_ago = time.time() - 3700
+    for name in [orphan, *kept.file_names]:
+        os.utime(media_root / name, (hour_ago, hour_ago))
+    out = io.StringIO()
+
+    call_command("prune_image_files", stdout=out)
+
+    assert out.getvalue() == "Removed 1 file.\n"
+    assert stored_files(media_root) == {*kept.file_names, young}
+    call_command("prune_image_files", "--older-than", "0", stdout=out)
+    assert stored_files(media_root) == set(kept.file_names)

@@ -37,7 +37,8 @@ FORMATS = {
     "GIF": ("gif", "image/gif"),
 }
 CONTENT_TYPES = {extension: content_type for extension, content_type in FORMATS.values()}
-ALT_MAX_LENGTH = 300
+# WebP's largest width or height.
+WEBP_MAX_SIDE = 16_383
 
 
 @dataclass(frozen=True)
@@ -122,12 +123,14 @@ def image_prepare(data: bytes) -> PreparedImage:
         raise _refuse(_("The image is damaged and cannot be read."), "damaged") from error
 
 
-def rendition_widths(width: int) -> list[int]:
-    """The rendition widths for an image ``width`` pixels wide: each standard width
-    below it, then the image's own width capped at the widest."""
-    widths = [w for w in RENDITION_WIDTHS if w < width]
-    widest = min(width, RENDITION_WIDTHS[-1])
-    return widths if widest in widths else [*widths, widest]
+def rendition_widths(width: int, height: int) -> list[int]:
+    """The rendition widths for an image ``width`` x ``height``: each standard width
+    below it, then the image's own width capped at the widest; and none so narrow a
+    strip that its rendition would be taller than WebP allows (16,383 pixels)."""
+    fits = max(1, WEBP_MAX_SIDE * width // height)
+    widest = min(width, fits, RENDITION_WIDTHS[-1])
+    widths = [w for w in RENDITION_WIDTHS if w < widest]
+    return [*widths, widest]
 
 
 def _check_pixels(width: int, height: int, frames: int) -> None:
@@ -175,7 +178,7 @@ def _renditions(image: Image.Image, *, icc: bytes | None) -> list[Rendition]:
     once, not once per width."""
     made: list[Rendition] = []
     source = _for_mode(image, "WEBP")
-    for width in reversed(rendition_widths(image.width)):
+    for width in reversed(rendition_widths(image.width, image.height)):
         height = max(1, round(image.height * width / image.width))
         if width != source.width:
             source = source.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
@@ -202,7 +205,7 @@ def _prepare_animated(image: Image.Image, fmt: str) -> PreparedImage:
         first.save(original, format="WEBP", save_all=True, append_images=rest,
                    duration=durations, loop=loop, quality=90)  # fmt: skip
     renditions = []
-    for target in rendition_widths(width):
+    for target in rendition_widths(width, height):
         target_height = max(1, round(height * target / width))
         resized = [
             f.resize((target, target_height), Image.Resampling.LANCZOS, reducing_gap=3.0)

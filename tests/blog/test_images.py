@@ -58,7 +58,14 @@ def test_renditions_are_never_wider_than_the_image(width, expected) -> None:
     prepared = images.image_prepare(image_bytes("PNG", (width, 100)))
 
     assert [r.width for r in prepared.renditions] == expected
-    assert images.rendition_widths(width) == expected
+    assert images.rendition_widths(width, 100) == expected
+
+
+def test_a_tall_strip_gets_renditions_webp_can_hold() -> None:
+    prepared = images.image_prepare(image_bytes("PNG", (1000, 40_000)))
+
+    assert [(r.width, r.height) for r in prepared.renditions] == [(409, 16_360)]
+    assert opened(prepared.renditions[0].content).size == (409, 16_360)
 
 
 def test_exif_with_gps_is_stripped_and_the_orientation_applied() -> None:

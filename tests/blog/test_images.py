@@ -172,3 +172,17 @@ def test_the_pixel_limit_is_the_setting(settings) -> None:
     settings.BLOG_IMAGE_MAX_PIXELS = 100 * 100 - 1
     with pytest.raises(ValidationError):
         images.image_check(data)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "mode"),
+    [("PNG", "1"), ("PNG", "LA"), ("PNG", "P"), ("PNG", "I;16"), ("JPEG", "L"), ("JPEG", "CMYK")],
+)
+def test_every_colour_mode_gets_renditions(fmt, mode) -> None:
+    out = io.BytesIO()
+    Image.new(mode, (600, 400)).save(out, format=fmt)
+
+    prepared = images.image_prepare(out.getvalue())
+
+    assert [(r.width, r.height) for r in prepared.renditions] == [(480, 320), (600, 400)]
+    assert opened(prepared.original).format == fmt

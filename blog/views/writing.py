@@ -78,6 +78,8 @@ class PostFormMixin(ImageUploadMixin):
         with transaction.atomic():
             post = self.save(form)
             if form.cleaned_data.get("image"):
+                if not permissions.can_manage_post_images(self.request.user, post):
+                    raise PermissionDenied(_("You may not change this post's images."))
                 try:
                     post_image_add(
                         post=post,

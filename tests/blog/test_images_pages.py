@@ -438,3 +438,23 @@ def test_prune_image_files_removes_only_old_files_no_image_names(author, media_r
     assert stored_files(media_root) == {*kept.file_names, young}
     call_command("prune_image_files", "--older-than", "0", stdout=out)
     assert stored_files(media_root) == set(kept.file_names)
+
+
+def test_the_editor_asks_can_manage_post_images_before_adding_one(
+    author, media_root, monkeypatch
+) -> None:
+    # The one rule is in blog/permissions.py: were it stricter than editing, the editor
+    # would still save nothing of a refused upload.
+    post = PostFactory(author=author, title="Unchanged")
+    monkeypatch.setattr("blog.permissions.can_manage_post_images", lambda user, post: False)
+
+    response = client_for(author).post(
+        f"/post/{post.slug}/edit/",
+        {**FORM, "title": "Changed", "image": upload(image_bytes()), "image_alt": "No"},
+    )
+
+    assert response.status_code == 403
+    post.refresh_from_db()
+    assert post.title == "Unchanged"
+    assert not post.images.exists()
+    assert stored_files(media_root) == set()

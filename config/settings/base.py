@@ -177,15 +177,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-
-# MEDIA
-# ------------------------------------------------------------------------------
-# https://docs.djangoproject.com/en/5.2/topics/files/
-# Uploaded images (docs/blog.md, "Images"), written through STORAGES["default"].
-MEDIA_ROOT = VAR_DIR / "media"
-# Where the browser fetches them: a path served by Django or the web server, or a
-# CDN's absolute URL ending in "/".
-MEDIA_URL = env.str("DJANGO_MEDIA_URL", default="/media/")
+# MEDIA_ROOT and MEDIA_URL, where uploaded images go: components/blog.py.
 
 # TEMPLATES
 # ------------------------------------------------------------------------------

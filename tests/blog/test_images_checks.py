@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
 from blog.checks import image_limits
+from tests.conftest import BASE_DIR
 
 
 def ids() -> list[str]:
@@ -41,3 +46,30 @@ def test_a_cdn_media_url_is_fine_when_django_does_not_serve_it(settings) -> None
     settings.BLOG_MEDIA_SERVE = False
 
     assert ids() == []
+
+
+def settings_in_subprocess(code: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=BASE_DIR,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_an_absolute_media_url_is_allowed_by_the_csp_img_src() -> None:
+    code = (
+        "from django.conf import settings; "
+        "print(settings.MEDIA_URL, *settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['img-src'])"
+    )
+
+    cdn = settings_in_subprocess(
+        code, DJANGO_MEDIA_URL="https://cdn.example/blog/media/", BLOG_MEDIA_SERVE="false"
+    )
+    default = settings_in_subprocess(code)
+
+    assert cdn.returncode == 0, cdn.stderr
+    assert cdn.stdout.strip() == "https://cdn.example/blog/media/ 'self' data: https://cdn.example"
+    assert default.stdout.strip() == "/media/ 'self' data:"

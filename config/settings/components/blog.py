@@ -1,6 +1,6 @@
 """The blog app's own settings (Django's CACHES, which it uses, stay in base.py)."""
 
-from ..env import env
+from ..env import VAR_DIR, env
 
 # Seconds an anonymous visitor's page (home, tag, author, post) is served from the
 # cache; any change to posts, comments or tags refreshes it at once. 0 turns it off.
@@ -8,6 +8,12 @@ BLOG_PAGE_CACHE_SECONDS = env.int("BLOG_PAGE_CACHE_SECONDS", default=60)
 # Longest search query accepted (characters); a longer one is a form error (the page)
 # or a 400 (the API), never work for the database.
 BLOG_SEARCH_QUERY_MAX_LENGTH = env.int("BLOG_SEARCH_QUERY_MAX_LENGTH", default=200)
+# MEDIA: https://docs.djangoproject.com/en/5.2/topics/files/
+# Uploaded images (docs/blog.md, "Images"), written through STORAGES["default"].
+MEDIA_ROOT = VAR_DIR / "media"
+# Where browsers fetch them: a path served by Django or the web server, or a CDN's
+# absolute URL ending in "/" (then allowed by the CSP's img-src, components/csp.py).
+MEDIA_URL = env.str("DJANGO_MEDIA_URL", default="/media/")
 # Images in posts (docs/blog.md, "Images"): the largest upload in bytes, and the most
 # pixels (width x height x frames) decoded; over either is a form error.
 BLOG_IMAGE_MAX_BYTES = env.int("BLOG_IMAGE_MAX_BYTES", default=10_000_000)

@@ -24,7 +24,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+from PIL import Image, ImageOps, ImageSequence
 
 # The widths a rendition is made at (never wider than the image itself): phones,
 # the page's column on a laptop, and a 2x screen.
@@ -95,7 +95,9 @@ def image_check(data: bytes) -> tuple[str, int, int, int]:
             raise
         except Image.DecompressionBombError as error:
             raise _too_many_pixels() from error
-        except (UnidentifiedImageError, SyntaxError, OSError, ValueError, EOFError) as error:
+        except Exception as error:
+            # Hostile bytes make Pillow's parsers raise about anything (IndexError,
+            # struct.error, …), not only UnidentifiedImageError: all mean "not an image".
             raise not_an_image from error
     if fmt not in FORMATS:
         raise not_an_image
@@ -111,15 +113,22 @@ def image_prepare(data: bytes) -> PreparedImage:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=[fmt]) as image:
                 if frames > 1:
-                    return _prepare_animated(image, fmt)
+                    return _prepare_animated(image, fmt, frames)
+                _check_pixels(image.width, image.height, 1)
                 image.load()
+                _check_pixels(image.width, image.height, 1)  # a later header may differ
                 upright = ImageOps.exif_transpose(image)
                 icc = image.info.get("icc_profile")
                 original = _encode(upright, fmt, icc=icc)
                 renditions = _renditions(upright, icc=icc)
                 return PreparedImage(fmt, upright.width, upright.height, original, renditions)
-    except (OSError, ValueError, SyntaxError, EOFError) as error:
-        # verify() passed but the data is broken further in (truncated, bad chunk).
+    except ValidationError:
+        raise
+    except Image.DecompressionBombError as error:
+        raise _too_many_pixels() from error
+    except Exception as error:
+        # verify() passed but the data is broken further in (truncated, a bad chunk or
+        # EXIF block): Pillow raises OSError, IndexError, struct.error, …
         raise _refuse(_("The image is damaged and cannot be read."), "damaged") from error
 
 
@@ -189,11 +198,15 @@ def _renditions(image: Image.Image, *, icc: bytes | None) -> list[Rendition]:
     return made[::-1]
 
 
-def _prepare_animated(image: Image.Image, fmt: str) -> PreparedImage:
+def _prepare_animated(image: Image.Image, fmt: str, count: int) -> PreparedImage:
     """An animated GIF or WebP keeps its frames: the original is written again frame by
     frame (no metadata) and each rendition is an animated WebP."""
-    frames = [frame.convert("RGBA") for frame in ImageSequence.Iterator(image)]
-    durations = [frame.info.get("duration", 100) for frame in ImageSequence.Iterator(image)]
+    frames, durations = [], []
+    for frame in ImageSequence.Iterator(image):
+        # A frame may claim a bigger size than the first: checked before it is decoded.
+        _check_pixels(frame.width, frame.height, count)
+        frames.append(frame.convert("RGBA"))
+        durations.append(frame.info.get("duration", 100))
     loop = image.info.get("loop", 0)
     width, height = frames[0].size
     original = io.BytesIO()

@@ -6,7 +6,9 @@ the pages, the permissions and storage are in ``test_images_pages.py``.
 
 from __future__ import annotations
 
+import collections
 import io
+import random
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -186,3 +188,33 @@ def test_every_colour_mode_gets_renditions(fmt, mode) -> None:
 
     assert [(r.width, r.height) for r in prepared.renditions] == [(480, 320), (600, 400)]
     assert opened(prepared.original).format == fmt
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # Pillow's "Corrupt EXIF data" and the like
+def test_corrupted_images_are_refused_or_accepted_never_a_server_error() -> None:
+    # Seeded byte flips and cuts of each format: Pillow raised IndexError and
+    # struct.error on some of these before every exception became a refusal.
+    rng = random.Random(1)
+    seeds = [
+        image_bytes("JPEG", (300, 200), exif=gps_exif(orientation=6)),
+        image_bytes("PNG", (300, 200)),
+        image_bytes("WEBP", (300, 200)),
+        image_bytes("GIF", (300, 200)),
+        animated_gif((100, 80), frames=3),
+    ]
+    outcomes = collections.Counter()
+    for _ in range(400):
+        data = bytearray(rng.choice(seeds))
+        for _flip in range(rng.randint(1, 6)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        if rng.random() < 0.2:
+            data = data[: rng.randrange(len(data))]
+        try:
+            images.image_prepare(bytes(data))
+        except ValidationError as refused:
+            outcomes[refused.code] += 1
+        else:
+            outcomes["accepted"] += 1
+
+    assert set(outcomes) <= {"accepted", "damaged", "not_an_image", "too_many_pixels", "empty"}
+    assert outcomes["damaged"] and outcomes["not_an_image"] and outcomes["accepted"]

@@ -4,7 +4,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from . import permissions, search
-from .models import Comment, CommentStatus, Post, Tag, User
+from .models import Comment, CommentStatus, Post, PostImage, Tag, User
 from .services import comments_moderate, post_delete
 
 
@@ -36,6 +36,30 @@ class CommentInline(admin.TabularInline):
         return False
 
 
+class PostImageInline(admin.TabularInline):
+    """A post's images, read-only: they are uploaded in the post editor, where they are
+    checked and resized. Removable by who ``can_manage_post_images``, as on the pages."""
+
+    model = PostImage
+    extra = 0
+    fields = ("original", "alt", "width", "height", "uploaded_by", "created")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        # Without a post (the admin asks so when it reads the rows) the post's own
+        # page has already been allowed; with one, the post's rule.
+        return obj is None or permissions.can_view_post(request.user, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return obj is not None and permissions.can_manage_post_images(request.user, obj)
+
+
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
     list_display = ("title", "author", "is_draft", "publish_date", "tag_list", "comment_count")
@@ -57,7 +81,7 @@ class PostAdmin(admin.ModelAdmin):
         "created",
         "updated",
     )
-    inlines = [CommentInline]
+    inlines = [CommentInline, PostImageInline]
     list_select_related = ("author",)
 
     def get_queryset(self, request):
@@ -70,6 +94,10 @@ class PostAdmin(admin.ModelAdmin):
                 num_comments=Count("comments", filter=Q(comments__status=CommentStatus.PUBLISHED))
             )
         )
+
+    def get_inlines(self, request, obj):
+        # A new post has no images: they are uploaded in the editor once it exists.
+        return [CommentInline] if obj is None else [CommentInline, PostImageInline]
 
     def get_changeform_initial_data(self, request):
         return {"author": request.user.pk, **super().get_changeform_initial_data(request)}

@@ -9,12 +9,18 @@ class BlogConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)
-        from .models import Comment, Post, Tag, User
-        from .signals import blog_content_changed, ensure_roles_after_migrate, user_saved
+        from .models import Comment, Post, PostImage, Tag, User
+        from .signals import (
+            blog_content_changed,
+            ensure_roles_after_migrate,
+            image_deleted,
+            user_saved,
+        )
 
         # Sent once per app: only for this one, after auth made the blog's permissions.
         post_migrate.connect(ensure_roles_after_migrate, sender=self, dispatch_uid="blog-roles")
-        for model in (Post, Comment, Tag):
+        post_delete.connect(image_deleted, sender=PostImage, dispatch_uid="blog-image-files")
+        for model in (Post, Comment, Tag, PostImage):
             for signal in (post_save, post_delete):
                 signal.connect(blog_content_changed, sender=model, dispatch_uid=f"blog-{model}")
         post_save.connect(user_saved, sender=User, dispatch_uid="blog-user-tokens")

@@ -21,7 +21,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_recaptcha.widgets import ReCaptchaV2Checkbox
 
-from .models import COMMENT_TEXT_MAX_LENGTH, POST_TITLE_MAX_LENGTH, Comment, Post, User
+from . import images
+from .models import (
+    COMMENT_TEXT_MAX_LENGTH,
+    IMAGE_ALT_MAX_LENGTH,
+    POST_TITLE_MAX_LENGTH,
+    Comment,
+    Post,
+    User,
+)
 from .search import SearchQuery, parse_query
 from .services import MAX_TAGS_PER_POST, tag_titles_parse
 from .validators import no_control_characters, publish_date_in_range
@@ -47,6 +55,22 @@ class PostForm(forms.ModelForm):
         help_text=_("Leave empty to publish now; a future date schedules the post."),
     )
 
+    # An image to add with this save (docs/blog.md, "Images"): checked and prepared
+    # here, before the post is saved; stored by blog.services.post_image_add.
+    image = forms.FileField(
+        label=_("Add an image"),
+        required=False,
+        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}),
+        help_text=_("JPEG, PNG, WebP or GIF; it is shown under the text, in upload order."),
+    )
+    image_alt = forms.CharField(
+        label=_("Image description"),
+        required=False,
+        max_length=IMAGE_ALT_MAX_LENGTH,
+        validators=[no_control_characters],
+        help_text=_("Required with an image: its alt text, for readers who cannot see it."),
+    )
+
     class Meta:
         model = Post
         # publish_date is not a model field of the form: empty means "now" on create
@@ -55,8 +79,10 @@ class PostForm(forms.ModelForm):
         widgets = {"text": forms.Textarea(attrs={"rows": 16})}
         help_texts = {"text": _("Markdown. HTML is limited to safe tags.")}
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, oversized_uploads: frozenset[str] = frozenset(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # File fields the upload handler stopped reading (images.ImageUploadLimitHandler).
+        self.oversized_uploads = oversized_uploads
         self.fields["title"].widget.attrs["maxlength"] = POST_TITLE_MAX_LENGTH
         if self.instance.pk:
             self.initial["tags"] = ", ".join(t.title for t in self.instance.tags.all())
@@ -70,6 +96,41 @@ class PostForm(forms.ModelForm):
         if not title:
             raise forms.ValidationError(_("A post needs a title."), code="required")
         return title
+
+    def clean_image(self) -> bytes | None:
+        """The upload's bytes once they look like an image we take (no pixel decoded);
+        ``clean()`` then prepares it."""
+        if self.add_prefix("image") in self.oversized_uploads:
+            raise forms.ValidationError(
+                _("The image is larger than %(max)s MB."),
+                code="too_large",
+                params={"max": f"{settings.BLOG_IMAGE_MAX_BYTES / 1_000_000:g}"},
+            )
+        upload = self.cleaned_data.get("image")
+        if not upload:
+            return None
+        data = upload.read(settings.BLOG_IMAGE_MAX_BYTES + 1)
+        images.image_check(data)
+        return data
+
+    def clean(self):
+        cleaned = super().clean()
+        alt = (cleaned.get("image_alt") or "").strip()
+        cleaned["image_alt"] = alt
+        if cleaned.get("image") and not alt:
+            self.add_error(
+                "image_alt", forms.ValidationError(_("Describe the image."), code="required")
+            )
+        elif alt and "image" not in self.errors and not cleaned.get("image"):
+            self.add_error("image", forms.ValidationError(_("Choose the image."), code="required"))
+        elif cleaned.get("image") and not self.errors:
+            # Decoded and resized only once everything else is valid, and before the
+            # view's transaction (blog.services.post_image_add).
+            try:
+                cleaned["image"] = images.image_prepare(cleaned["image"])
+            except forms.ValidationError as error:
+                self.add_error("image", error)
+        return cleaned
 
     def clean_tags(self) -> list[str]:
         titles = tag_titles_parse(self.cleaned_data["tags"])

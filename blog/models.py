@@ -261,3 +261,68 @@ class Comment(models.Model):
     @property
     def is_hidden(self) -> bool:
         return self.status == CommentStatus.HIDDEN
+
+
+IMAGE_ALT_MAX_LENGTH = 300
+
+
+class PostImage(models.Model):
+    """An image uploaded to a post (docs/blog.md, "Images"). Its files have generated
+    names; ``renditions`` lists the resized WebP copies, narrowest first, as
+    ``{"name": ..., "width": ..., "height": ...}``. The files are removed from storage
+    once the row's deletion commits (with its post's too)."""
+
+    post = models.ForeignKey(
+        Post, on_delete=models.CASCADE, related_name="images", verbose_name=_("post")
+    )
+    # Written again without metadata (no EXIF, GPS), upright; never the uploaded bytes.
+    original = models.ImageField(_("original"), max_length=200)
+    alt = models.CharField(
+        _("alternative text"),
+        max_length=IMAGE_ALT_MAX_LENGTH,
+        validators=[no_control_characters],
+        help_text=_("What the image shows, for readers who cannot see it."),
+    )
+    width = models.PositiveIntegerField(_("width"))
+    height = models.PositiveIntegerField(_("height"))
+    renditions = models.JSONField(_("renditions"), default=list, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+        verbose_name = _("post image")
+        verbose_name_plural = _("post images")
+
+    def __str__(self) -> str:
+        return self.alt
+
+    @property
+    def file_names(self) -> list[str]:
+        """Every file of this image in storage."""
+        return [self.original.name, *(r["name"] for r in self.renditions)]
+
+    @property
+    def src(self) -> str:
+        """The URL of the widest rendition (the ``src`` of its ``<img>``)."""
+        return self.original.storage.url(self.renditions[-1]["name"])
+
+    @property
+    def srcset(self) -> str:
+        storage = self.original.storage
+        return ", ".join(f"{storage.url(r['name'])} {r['width']}w" for r in self.renditions)
+
+    @property
+    def display_width(self) -> int:
+        return self.renditions[-1]["width"]
+
+    @property
+    def display_height(self) -> int:
+        return self.renditions[-1]["height"]

@@ -141,3 +141,9 @@ def can_restore_comment(user: AbstractBaseUser | AnonymousUser, comment: Comment
 def can_approve_comment(user: AbstractBaseUser | AnonymousUser, comment: Comment) -> bool:
     """May publish a comment awaiting moderation: a moderator."""
     return comment.is_held and can_moderate_comments(user)
+
+
+def can_manage_post_images(user: AbstractBaseUser | AnonymousUser, post: Post) -> bool:
+    """May add images to this post and remove them: whoever may edit it (its author
+    while a poster, or the ``admin`` role), on the pages and in the admin alike."""
+    return can_edit_post(user, post)

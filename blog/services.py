@@ -8,13 +8,16 @@ here but in ``blog.permissions``: the caller decides who may call these.
 
 from __future__ import annotations
 
+import logging
 import re
+import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -23,10 +26,12 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from reminders import services as reminder_services
 
-from . import search
+from . import images, search
 from .cache import content_changed
-from .models import TAG_TITLE_MAX_LENGTH, Comment, CommentStatus, Post, Tag, User
+from .models import TAG_TITLE_MAX_LENGTH, Comment, CommentStatus, Post, PostImage, Tag, User
 from .permissions import DEFAULT_GROUP, POSTER_GROUP, ROLE_PERMISSIONS, can_moderate_comments
+
+logger = logging.getLogger(__name__)
 
 MAX_TAGS_PER_POST = 10
 
@@ -142,6 +147,79 @@ def post_delete(*, post: Post) -> None:
     a tag's page and feed links keep working. It leaves the search index with it."""
     search.post_unindex(post.pk)
     post.delete()
+
+
+# IMAGES (docs/blog.md, "Images")
+# ------------------------------------------------------------------------------
+@transaction.atomic
+def post_image_add(
+    *, post: Post, prepared: images.PreparedImage, alt: str, uploaded_by: User | None
+) -> PostImage:
+    """Store an accepted image (``images.image_prepare``: checked, upright, without
+    metadata) and its renditions under generated names through ``STORAGES["default"]``,
+    and record them. Prepare it before the transaction: Pillow's seconds are then not
+    spent holding the database's write lock. Raises ValidationError on ``alt``."""
+    image = PostImage(post=post, alt=alt.strip(), uploaded_by=uploaded_by, width=1, height=1)
+    image.full_clean(exclude=["original"])
+    storage = image.original.storage
+    stem = f"images/{uuid.uuid4().hex}"
+    stored: list[str] = []
+    try:
+        image.original.name = storage.save(
+            f"{stem}.{prepared.extension}", ContentFile(prepared.original)
+        )
+        stored.append(image.original.name)
+        for rendition in prepared.renditions:
+            name = storage.save(f"{stem}-{rendition.width}.webp", ContentFile(rendition.content))
+            stored.append(name)
+            image.renditions.append(
+                {"name": name, "width": rendition.width, "height": rendition.height}
+            )
+        image.width, image.height = prepared.width, prepared.height
+        image.save()
+    except BaseException:
+        image_files_delete(names=stored)
+        raise
+    return image
+
+
+@transaction.atomic
+def post_image_remove(*, image: PostImage) -> None:
+    """Delete the image; its files leave storage once this commits (the receiver)."""
+    image.delete()
+
+
+def image_files_prune(*, older_than: timedelta = timedelta(hours=1)) -> list[str]:
+    """Remove the files under ``images/`` that no ``PostImage`` names and that are older
+    than ``older_than`` (a younger one may belong to an upload still committing): what a
+    request that stored files and then rolled back leaves. Returns the names removed."""
+    storage = PostImage._meta.get_field("original").storage
+    try:
+        _folders, files = storage.listdir("images")
+    except FileNotFoundError:
+        return []
+    known: set[str] = set()
+    for original, renditions in PostImage.objects.values_list("original", "renditions").iterator():
+        known.add(original)
+        known.update(r["name"] for r in renditions)
+    cutoff = timezone.now() - older_than
+    orphans = [
+        name
+        for name in (f"images/{file}" for file in files)
+        if name not in known and storage.get_modified_time(name) < cutoff
+    ]
+    image_files_delete(names=orphans)
+    return orphans
+
+
+def image_files_delete(*, names: Iterable[str]) -> None:
+    """Remove files from ``STORAGES["default"]``; one that is already gone is no error."""
+    storage = PostImage._meta.get_field("original").storage
+    for name in names:
+        try:
+            storage.delete(name)
+        except OSError:
+            logger.warning("Could not delete the image file %s", name, exc_info=True)
 
 
 # COMMENTS

@@ -12,6 +12,13 @@ def blog_content_changed(sender, **kwargs) -> None:
     transaction.on_commit(content_changed)
 
 
+def image_deleted(sender, instance, **kwargs) -> None:
+    """A post image's row is gone (alone or with its post): its files leave storage
+    once this commits, never before (a rollback keeps them)."""
+    names = instance.file_names
+    transaction.on_commit(lambda: services.image_files_delete(names=names))
+
+
 def ensure_roles_after_migrate(sender, using=DEFAULT_DB_ALIAS, apps=None, **kwargs) -> None:
     """After ``migrate`` (and after a flush), the roles exist with their permissions,
     the search index holds no row of a post that is gone and the Sites row names

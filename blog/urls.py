@@ -34,6 +34,11 @@ urlpatterns = [
         views.CommentModerateView.as_view(),
         name="comment_moderate",
     ),
+    path(
+        "post/<str:slug>/images/<int:pk>/delete/",
+        views.PostImageDeleteView.as_view(),
+        name="post_image_delete",
+    ),
     path("search/", views.SearchView.as_view(), name="search"),
     path("my/posts/", views.MyPostsView.as_view(), name="my_posts"),
     path("my/preview/", views.markdown_preview, name="markdown_preview"),

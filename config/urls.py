@@ -1,7 +1,9 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
 from blog import views as blog_views
+from blog.views.media import media_file
 from config import health, metrics
 
 admin.site.site_header = "Lightblog administration"
@@ -19,6 +21,12 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("captcha/", include("captcha.urls")),
     path("api/", include("config.api_router")),
+]
+# Uploaded images, unless the web server or an object store serves MEDIA_URL
+# (docs/blog.md, "Images").
+if settings.BLOG_MEDIA_SERVE and settings.MEDIA_URL.startswith("/"):
+    urlpatterns.append(path(f"{settings.MEDIA_URL.lstrip('/')}<path:name>", media_file))
+urlpatterns += [
     # Last: the blog's patterns start at the site root.
     path("", include("blog.urls")),
 ]

@@ -17,6 +17,7 @@ from blog.models import (
     Comment,
     CommentStatus,
     Post,
+    PostImage,
     PostState,
     Tag,
 )
@@ -79,6 +80,51 @@ class PostSerializer(serializers.ModelSerializer):
 
     def get_page_url(self, post: Post) -> str:
         return self.context["request"].build_absolute_uri(post.get_absolute_url())
+
+
+class PostImageRenditionSerializer(serializers.Serializer):
+    url = serializers.SerializerMethodField(help_text="The WebP file, without metadata.")
+    width = serializers.IntegerField(read_only=True)
+    height = serializers.IntegerField(read_only=True)
+
+    def get_url(self, rendition: dict) -> str:
+        storage = PostImage._meta.get_field("original").storage
+        return self.context["request"].build_absolute_uri(storage.url(rendition["name"]))
+
+
+class PostImageSerializer(serializers.ModelSerializer):
+    """An image of a post, as the page shows it under the text (docs/blog.md, "Images")."""
+
+    url = serializers.SerializerMethodField(help_text="The widest rendition.")
+    width = serializers.SerializerMethodField(help_text="The widest rendition's width.")
+    height = serializers.SerializerMethodField(help_text="The widest rendition's height.")
+    renditions = PostImageRenditionSerializer(
+        many=True, read_only=True, help_text="Every width, narrowest first (for `srcset`)."
+    )
+
+    class Meta:
+        model = PostImage
+        fields = ["url", "width", "height", "alt", "renditions"]
+        read_only_fields = fields
+
+    def get_url(self, image: PostImage) -> str:
+        return self.context["request"].build_absolute_uri(image.src)
+
+    def get_width(self, image: PostImage) -> int:
+        return image.display_width
+
+    def get_height(self, image: PostImage) -> int:
+        return image.display_height
+
+
+class PostDetailSerializer(PostSerializer):
+    """One post, with its images (read-only: they are uploaded in the editor)."""
+
+    images = PostImageSerializer(many=True, read_only=True)
+
+    class Meta(PostSerializer.Meta):
+        fields = [*PostSerializer.Meta.fields, "images"]
+        read_only_fields = fields
 
 
 class PostInputSerializer(serializers.Serializer):

@@ -25,6 +25,7 @@ from config.api import error_responses
 from .filters import PostFilter
 from .permissions import PostPermission
 from .serializers import (
+    PostDetailSerializer,
     PostInputSerializer,
     PostSearchSerializer,
     PostSerializer,
@@ -49,25 +50,25 @@ from .serializers import (
     retrieve=extend_schema(
         summary="One post",
         description="A draft or a scheduled post is found only by its author and editors.",
-        responses={200: PostSerializer, **error_responses(404)},
+        responses={200: PostDetailSerializer, **error_responses(404)},
     ),
     create=extend_schema(
         summary="Write a post",
         description="For users allowed to post (the `poster` and `admin` roles).",
         request=PostInputSerializer,
-        responses={201: PostSerializer, **error_responses(400, 401, 403)},
+        responses={201: PostDetailSerializer, **error_responses(400, 401, 403)},
     ),
     update=extend_schema(
         summary="Replace a post's title, text and, when given, tags and publish date",
         description="For the post's author and editors. The slug never changes.",
         request=PostInputSerializer,
-        responses={200: PostSerializer, **error_responses(400, 401, 403, 404)},
+        responses={200: PostDetailSerializer, **error_responses(400, 401, 403, 404)},
     ),
     partial_update=extend_schema(
         summary="Change some of a post's fields",
         description="For the post's author and editors. The slug never changes.",
         request=PostInputSerializer,
-        responses={200: PostSerializer, **error_responses(400, 401, 403, 404)},
+        responses={200: PostDetailSerializer, **error_responses(400, 401, 403, 404)},
     ),
     destroy=extend_schema(
         summary="Delete a post and its comments",
@@ -87,7 +88,10 @@ class PostViewSet(viewsets.ModelViewSet):
         posts = Post.objects.for_listing()  # newest first, as on the home page
         if self.action == "list":
             return posts.published()
-        return posts
+        return posts.prefetch_related("images")  # one post: with its images
+
+    def get_serializer_class(self):
+        return PostSerializer if self.action == "list" else PostDetailSerializer
 
     def get_object(self) -> Post:
         post = get_object_or_404(self.get_queryset(), slug=self.kwargs["slug"])
@@ -113,7 +117,7 @@ class PostViewSet(viewsets.ModelViewSet):
     def output(self, post: Post) -> dict:
         """The post as stored, read back as the list reads it (tags and all)."""
         post = self.get_queryset().get(pk=post.pk)
-        return PostSerializer(post, context=self.get_serializer_context()).data
+        return PostDetailSerializer(post, context=self.get_serializer_context()).data
 
     def create(self, request: Request, *args, **kwargs) -> Response:
         serializer = PostInputSerializer(data=request.data)

@@ -21,6 +21,7 @@ from .writing import (
     PostCreateView,
     PostDeleteView,
     PostFormMixin,
+    PostImageDeleteView,
     PostUpdateView,
     markdown_preview,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "PostDeleteView",
     "PostDetailView",
     "PostFormMixin",
+    "PostImageDeleteView",
     "PostListView",
     "PostUpdateView",
     "SearchView",

@@ -114,7 +114,7 @@ class PostDetailView(AnonymousPageCacheMixin, CommentPostMixin, DetailView):
     context_object_name = "post"
 
     def get_queryset(self):
-        return Post.objects.select_related("author").prefetch_related("tags")
+        return Post.objects.select_related("author").prefetch_related("tags", "images")
 
     def get_object(self, queryset=None):
         post = super().get_object(queryset)

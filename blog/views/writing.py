@@ -5,22 +5,48 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
-from .. import permissions
+from .. import images, permissions
 from ..forms import PostForm, form_add_service_errors
-from ..models import POST_TEXT_MAX_LENGTH, Post
+from ..models import POST_TEXT_MAX_LENGTH, Post, PostImage
 from ..rendering import render_markdown
 from ..selectors import posts_of_author
-from ..services import post_create, post_delete, post_update
+from ..services import (
+    post_create,
+    post_delete,
+    post_image_add,
+    post_image_remove,
+    post_update,
+)
 
 
 # WRITING
 # ------------------------------------------------------------------------------
-class PostFormMixin:
+class ImageUploadMixin:
+    """Bounds an image upload while it arrives (``images.ImageUploadLimitHandler``).
+
+    The handler must be in place before the body is read, and the CSRF middleware reads
+    it: so the middleware skips these views and CSRF is checked here, right after, as
+    Django's docs on upload handlers do."""
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        return csrf_exempt(super().as_view(**initkwargs))
+
+    def dispatch(self, request, *args, **kwargs):
+        request.upload_handlers.insert(0, images.ImageUploadLimitHandler(request))
+        return csrf_protect(super().dispatch)(request, *args, **kwargs)
+
+
+class PostFormMixin(ImageUploadMixin):
     """Save through the services; their ValidationErrors become field errors."""
 
     form_class = PostForm
@@ -36,10 +62,41 @@ class PostFormMixin:
         """The "Save as draft" button rather than "Publish" / "Save changes"."""
         return self.request.POST.get("action") == "draft"
 
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["oversized_uploads"] = frozenset(getattr(self.request, "oversized_uploads", ()))
+        return kwargs
+
+    def get_context_data(self, **kwargs):
+        if getattr(self, "object", None) is not None:
+            kwargs.setdefault("post_images", self.object.images.all())
+        return super().get_context_data(**kwargs)
+
+    def save_with_image(self, form) -> Post:
+        """The post, then the form's image (prepared by the form) if any, in one
+        transaction: a refused one saves nothing."""
+        with transaction.atomic():
+            post = self.save(form)
+            if form.cleaned_data.get("image"):
+                if not permissions.can_manage_post_images(self.request.user, post):
+                    raise PermissionDenied(_("You may not change this post's images."))
+                try:
+                    post_image_add(
+                        post=post,
+                        prepared=form.cleaned_data["image"],
+                        alt=form.cleaned_data["image_alt"],
+                        uploaded_by=self.request.user,
+                    )
+                except ValidationError as error:
+                    raise ValidationError({"image_alt": error.messages}) from error
+        return post
+
     def form_valid(self, form):
         try:
-            self.object = self.save(form)
+            self.object = self.save_with_image(form)
         except ValidationError as error:
+            if getattr(self, "object", None) is not None:
+                self.object.refresh_from_db()  # the rolled-back save's values
             form_add_service_errors(form, error)
             return self.form_invalid(form)
         if self.object.is_draft:
@@ -134,6 +191,24 @@ class PostDeleteView(LoginRequiredMixin, DetailView):
         post_delete(post=post)
         messages.success(request, _("“%s” is deleted.") % title)
         return HttpResponseRedirect(reverse("blog:my_posts"))
+
+
+class PostImageDeleteView(LoginRequiredMixin, View):
+    """POST: remove one image of a post, for who ``can_manage_post_images`` (a post one
+    cannot see is a 404, one one may not change a 403); back to the editor."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, slug: str, pk: int):
+        post = get_object_or_404(Post.objects.select_related("author"), slug=slug)
+        if not permissions.can_view_post(request.user, post):
+            raise Http404("No post found matching the query")
+        if not permissions.can_manage_post_images(request.user, post):
+            raise PermissionDenied(_("You may not change this post's images."))
+        image = get_object_or_404(PostImage, post=post, pk=pk)
+        post_image_remove(image=image)
+        messages.success(request, _("The image is removed."))
+        return HttpResponseRedirect(reverse("blog:post_update", kwargs={"slug": post.slug}))
 
 
 # A WRITER'S OWN PAGE AND THE EDITOR'S PREVIEW

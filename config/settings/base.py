@@ -190,6 +190,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# MEDIA_ROOT and MEDIA_URL, where uploaded images go: components/blog.py.
 
 # TEMPLATES
 # ------------------------------------------------------------------------------

@@ -18,6 +18,11 @@ TEST_RUNNER = "django.test.runner.DiscoverRunner"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_db.sqlite3")}
 
+# MEDIA
+# ------------------------------------------------------------------------------
+# Uploads of the tests (and of servers they start) never mix with `make run`'s.
+MEDIA_ROOT = VAR_DIR / "test-media"
+
 # PASSWORDS
 # ------------------------------------------------------------------------------
 # Argon2 stays first (tests that check hashing use it); the suite itself makes

@@ -155,8 +155,8 @@ class TestPostPageQueries:
     def test_anonymous(self, client, django_assert_num_queries, comments, reader):
         post = self.make_page(comments, reader)
 
-        # the post with its author, its tags, its comments with their users
-        with django_assert_num_queries(3):
+        # the post with its author, its tags, its images, its comments with their users
+        with django_assert_num_queries(4):
             response = client.get(post.get_absolute_url())
         assert len(response.context["comments"]) == 2 * comments
 
@@ -166,7 +166,7 @@ class TestPostPageQueries:
         client.force_login(reader)
 
         # + the session, the user, and the user's and their groups' permissions
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(8):
             response = client.get(post.get_absolute_url())
         assert len(response.context["comments"]) == 2 * comments
 
@@ -175,7 +175,7 @@ class TestPostPageQueries:
         post = self.make_page(comments, reader)
         client.force_login(reader)
 
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(8):
             response = client.get(post.get_absolute_url())
         assert len(response.context["comments"]) == 2 * comments + 1  # their held one
 
@@ -184,7 +184,7 @@ class TestPostPageQueries:
         post = self.make_page(comments, reader)
         client.force_login(post.author)
 
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(8):
             response = client.get(post.get_absolute_url())
         assert len(response.context["comments"]) == 2 * comments
 
@@ -193,7 +193,7 @@ class TestPostPageQueries:
         post = self.make_page(comments, reader)
         client.force_login(UserFactory(roles=["default", "admin"], is_staff=True))
 
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(8):
             response = client.get(post.get_absolute_url())
         assert len(response.context["comments"]) == 2 * comments + 2  # held and hidden
 

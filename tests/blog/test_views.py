@@ -184,8 +184,8 @@ class TestQueryCounts:
         make_posts(1, 5, comments)
         post = Post.objects.get()
 
-        # post + author, its tags, its comments with their users
-        with django_assert_num_queries(3):
+        # post + author, its tags, its images, its comments with their users
+        with django_assert_num_queries(4):
             client.get(post.get_absolute_url())
 
 

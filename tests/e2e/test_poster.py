@@ -1,16 +1,20 @@
 """A poster in the browser: writes a post in Markdown with tags, finds it everywhere,
-and is refused someone else's post."""
+and is refused someone else's post; a draft with an image, from the editor to its
+deletion."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from blog.models import Post
+from blog.models import Post, PostImage
 from tests.e2e.conftest import PageChecker, log_in
 from tests.factories import DEFAULT_PASSWORD, PostFactory, UserFactory
+from tests.support.images import gps_exif, image_bytes
 
 pytestmark = pytest.mark.e2e
 
@@ -196,3 +200,89 @@ def test_poster_drafts_previews_publishes_finds_and_deletes_a_post(
     search_box.fill("轻博客")
     search_box.press("Enter")
     expect(page.locator(".search-result")).to_have_count(0)
+
+
+IMAGE_TITLE = "A post with a photo"
+IMAGE_ALT = "A grey gradient at dusk"
+
+
+def test_poster_drafts_a_post_with_an_image_previews_publishes_finds_and_deletes_it(
+    page: Page, check_page: PageChecker, poster, browser, live_server, settings, tmp_path
+) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    log_in(page, "grace", DEFAULT_PASSWORD)
+    nav = page.get_by_role("navigation", name="Site")
+    search_box = page.get_by_role("banner").get_by_label("Search posts")
+
+    # A draft with an image (a photo with a GPS position, taken sideways).
+    nav.get_by_role("link", name="Write a post").click()
+    page.get_by_label("Title").fill(IMAGE_TITLE)
+    page.get_by_label("Text").fill("The photo of 轻博客 is below.")
+    photo = image_bytes("JPEG", (2400, 1200), exif=gps_exif(orientation=1))
+    page.get_by_label("Add an image").set_input_files(
+        files=[{"name": "IMG_0001.jpg", "mimeType": "image/jpeg", "buffer": photo}]
+    )
+    page.get_by_label("Image description").fill(IMAGE_ALT)
+    check_page(page, "editor with an image chosen")
+    page.get_by_role("button", name="Save as draft").click()
+
+    # Its page previews it: the image under the text, sized and lazy, loaded.
+    post = Post.objects.get(title=IMAGE_TITLE)
+    image = post.images.get()
+    expect(page).to_have_url(f"/post/{post.slug}/")
+    expect(page.locator(".notice")).to_contain_text("Draft: only you and the editors")
+    shown = page.get_by_role("img", name=IMAGE_ALT)
+    expect(shown).to_have_attribute("width", "1600")
+    expect(shown).to_have_attribute("height", "800")
+    expect(shown).to_have_attribute("loading", "lazy")
+    expect(shown).to_have_attribute("srcset", re.compile(r"-480\.webp 480w, .*-1600\.webp 1600w$"))
+    shown.scroll_into_view_if_needed()
+    expect(shown).to_be_visible()
+    loaded = "img => img.complete && img.naturalWidth > 0"
+    page.wait_for_function(loaded, arg=shown.element_handle())
+    check_page(page, "the draft with its image")
+    visitor = browser.new_context(base_url=live_server.url)
+    try:
+        assert visitor.request.get(f"/post/{post.slug}/").status == 404
+        # The live server serves MEDIA_URL itself (Django's test handler, not
+        # blog/views/media.py): the headers are checked over runserver instead
+        # (tests/blog/test_images_server.py); here, what the browser got.
+        served = visitor.request.get(image.src)
+        assert served.ok and served.body()[8:12] == b"WEBP"
+        assert b"Exif" not in served.body()
+    finally:
+        visitor.close()
+
+    # The editor lists it; the post is published from there.
+    nav.get_by_role("link", name="My posts").click()
+    page.locator("tr", has_text=IMAGE_TITLE).get_by_role("link", name="Edit").click()
+    images = page.get_by_role("region", name="Images of this post")
+    expect(images.get_by_role("img", name=IMAGE_ALT)).to_be_visible()
+    check_page(page, "editor listing the image")
+    page.get_by_role("button", name="Publish").click()
+    expect(page.get_by_role("status")).to_contain_text("Your post is published.")
+    expect(page.get_by_role("img", name=IMAGE_ALT)).to_have_attribute("loading", "lazy")
+
+    # Found by search; its page shows the image to a visitor too.
+    search_box.fill("轻博客")
+    search_box.press("Enter")
+    results = page.locator(".search-result")
+    expect(results).to_have_count(1)
+    results.get_by_role("link", name=IMAGE_TITLE).click()
+    expect(page).to_have_url(f"/post/{post.slug}/")
+    visitor = browser.new_context(base_url=live_server.url)
+    try:
+        assert IMAGE_ALT in visitor.request.get(f"/post/{post.slug}/").text()
+    finally:
+        visitor.close()
+
+    # Deleted: the post, its image and the image's files.
+    files = [Path(settings.MEDIA_ROOT) / name for name in image.file_names]
+    assert all(f.exists() for f in files)
+    page.get_by_role("link", name="Delete this post").click()
+    page.get_by_role("button", name="Delete this post").click()
+    expect(page).to_have_url("/my/posts/")
+    expect(page.get_by_role("status")).to_contain_text(f"“{IMAGE_TITLE}” is deleted.")
+    assert not PostImage.objects.exists()
+    assert not any(f.exists() for f in files)
+    assert page.request.get(image.src).status == 404

@@ -1,6 +1,6 @@
 """The blog app's own settings (Django's CACHES, which it uses, stay in base.py)."""
 
-from ..env import env
+from ..env import VAR_DIR, env
 
 # Seconds an anonymous visitor's page (home, tag, author, post) is served from the
 # cache; any change to posts, comments or tags refreshes it at once. 0 turns it off.
@@ -15,3 +15,16 @@ BLOG_COMMENT_MODERATION_DAYS = env.int("BLOG_COMMENT_MODERATION_DAYS", default=0
 # and the API alike, counted in the cache); over it: 429. 0 turns a limit off.
 BLOG_COMMENTS_PER_MINUTE_PER_ACCOUNT = env.int("BLOG_COMMENTS_PER_MINUTE_PER_ACCOUNT", default=5)
 BLOG_COMMENTS_PER_HOUR_PER_ADDRESS = env.int("BLOG_COMMENTS_PER_HOUR_PER_ADDRESS", default=20)
+# MEDIA: https://docs.djangoproject.com/en/5.2/topics/files/
+# Uploaded images (docs/blog.md, "Images"), written through STORAGES["default"].
+MEDIA_ROOT = VAR_DIR / "media"
+# Where browsers fetch them: a path served by Django or the web server, or a CDN's
+# absolute URL ending in "/" (then allowed by the CSP's img-src, components/csp.py).
+MEDIA_URL = env.str("DJANGO_MEDIA_URL", default="/media/")
+# Images in posts (docs/blog.md, "Images"): the largest upload in bytes, and the most
+# pixels (width x height x frames) decoded; over either is a form error.
+BLOG_IMAGE_MAX_BYTES = env.int("BLOG_IMAGE_MAX_BYTES", default=10_000_000)
+BLOG_IMAGE_MAX_PIXELS = env.int("BLOG_IMAGE_MAX_PIXELS", default=40_000_000)
+# Django itself serves MEDIA_URL (with nosniff): on for `make run` and a lone gunicorn;
+# off when the web server or an object store serves the files (docs/blog.md, "Images").
+BLOG_MEDIA_SERVE = env.bool("BLOG_MEDIA_SERVE", default=True)

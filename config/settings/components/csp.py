@@ -10,10 +10,13 @@ frames the site, forms post only to the site (and to the login providers it redi
 to). docs/security.md ("Content-Security-Policy") lists what each page needs.
 """
 
+from urllib.parse import urlsplit
+
 from csp.constants import NONCE, NONE, SELF
 
 from ..env import env
 from .accounts import RECAPTCHA_PRIVATE_KEY, RECAPTCHA_PUBLIC_KEY
+from .blog import MEDIA_URL
 
 # The third-party logins (components/accounts.py) answer a POST with a redirect to
 # the provider, which form-action governs too.
@@ -27,6 +30,9 @@ LOGIN_PROVIDERS = [
 RECAPTCHA_SCRIPTS = ["https://www.google.com/recaptcha/", "https://www.gstatic.com/recaptcha/"]
 RECAPTCHA_FRAMES = ["https://www.google.com/recaptcha/", "https://recaptcha.google.com/recaptcha/"]
 _recaptcha = bool(RECAPTCHA_PUBLIC_KEY and RECAPTCHA_PRIVATE_KEY)
+# Uploaded images from a CDN or bucket when DJANGO_MEDIA_URL is absolute.
+_media = urlsplit(MEDIA_URL)
+MEDIA_ORIGINS = [f"{_media.scheme}://{_media.netloc}"] if _media.netloc else []
 
 _policy = {
     "DIRECTIVES": {
@@ -34,7 +40,7 @@ _policy = {
         "script-src": [SELF, *(RECAPTCHA_SCRIPTS if _recaptcha else [])],
         "style-src": [SELF, NONCE],
         # data: for the SVG icons Swagger UI and the admin's widgets inline in CSS.
-        "img-src": [SELF, "data:"],
+        "img-src": [SELF, "data:", *MEDIA_ORIGINS],
         "font-src": [SELF],
         "connect-src": [SELF],
         "frame-src": RECAPTCHA_FRAMES if _recaptcha else [NONE],

@@ -155,6 +155,8 @@ def smtp_send_each(
             try:
                 connection.open()  # once: an open connection returns at once
                 smtp = getattr(connection, "connection", None)
+                if smtp is not None:
+                    smtp.body_sent = False  # of this message, not the one before
                 message.connection = connection
                 # One recipient per message: this is the server's answer to it alone.
                 sent = message.send()

@@ -2,32 +2,43 @@
 
 Every write goes through a service, so an edit in the admin reschedules exactly as
 the API or a shell would; the delivery fields are the pipeline's and read-only. A
-reminder being sent, sent or cancelled opens read-only (no Save buttons); each shows
-its attempts and links to the task results that carried it (``task_results.py``).
+reminder being sent, sent, cancelled or of unknown outcome opens read-only (no Save
+buttons); each shows its attempts and links to the task results that carried it
+(``task_results.py``). An edit whose reminder changed state after the page was opened
+is refused, the form shown again with the changes (``forms.ReminderAdminForm``). A
+reminder an email may have gone out for (sending, sent, unknown) cannot be deleted:
+it is the record of that email.
 """
 
 from collections.abc import Callable
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.actions import delete_selected as django_delete_selected
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import DigestRun, Reminder, ReminderAttempt, ReminderStatus
+from .forms import SEEN_FIELD, ReminderAdminForm, posted_while_editable
+from .models import KEPT_AS_RECORD, DigestRun, Reminder, ReminderAttempt
 from .permissions import can_cancel_reminders, can_send_reminders
 from .services import (
     RESCHEDULABLE,
+    SENDABLE_AGAIN,
     BulkChange,
     reminder_cancel,
     reminder_create,
     reminder_update,
+    reminders_mark_sent,
     reminders_send_again,
     reminders_send_now,
 )
@@ -39,6 +50,16 @@ from .task_results import task_results_url
 CONFIRM_LISTED = 100
 
 CONTENT_FIELDS = ("email", "subject", "text", "date", "user")
+KEPT_MESSAGE = _(
+    "A reminder being sent, sent or of unknown outcome is the record of an email that "
+    "may have gone out: it cannot be deleted. Cancel a pending or failed one instead."
+)
+
+
+class DeletionRefused(Exception):
+    """The reminder became one to keep between the delete page and its deletion."""
+
+
 DELIVERY_FIELDS = (
     "id",
     "status",
@@ -84,6 +105,7 @@ class ReminderAttemptInline(admin.TabularInline):
 
 @admin.register(Reminder)
 class ReminderAdmin(admin.ModelAdmin):
+    form = ReminderAdminForm
     list_display = ("email", "subject", "date", "status", "attempts", "sent_at", "short_error")
     list_filter = ("status", "date")
     search_fields = ("email",)
@@ -104,7 +126,7 @@ class ReminderAdmin(admin.ModelAdmin):
             },
         ),
     )
-    actions = ("send_now", "cancel", "send_again")
+    actions = ("send_now", "cancel", "send_again", "mark_sent", "delete_selected")
     inlines = (ReminderAttemptInline,)
 
     @admin.display(description=_("last error"))
@@ -120,12 +142,62 @@ class ReminderAdmin(admin.ModelAdmin):
     def get_inlines(self, request: HttpRequest, obj: Reminder | None = None):
         return self.inlines if obj is not None else ()
 
+    def get_fieldsets(self, request: HttpRequest, obj: Reminder | None = None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and not self.has_change_permission(request, obj):
+            return fieldsets  # read-only: no form, no token
+        # The state the page was opened in, compared under a row lock when it is saved.
+        (name, options), *rest = fieldsets
+        return ((name, {**options, "fields": (*options["fields"], SEEN_FIELD)}), *rest)
+
     def has_change_permission(self, request: HttpRequest, obj: Reminder | None = None) -> bool:
-        # Sending, sent or cancelled: the page is read-only, without Save buttons, and a
-        # POST to it is refused; "send now" / "send again" make it pending again.
-        if obj is not None and obj.status not in RESCHEDULABLE:
+        # Sending, sent, cancelled or unknown: the page is read-only, without Save
+        # buttons, and a POST to it is refused; "send now" / "send again" make it
+        # pending again. A POST from a page opened while it was editable gets its form
+        # back with the reason instead (the status changed meanwhile: nothing is lost).
+        if (
+            obj is not None
+            and obj.status not in RESCHEDULABLE
+            and not posted_while_editable(request)
+        ):
             return False
         return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Reminder | None = None) -> bool:
+        if obj is not None and obj.status in KEPT_AS_RECORD:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None and obj.status in KEPT_AS_RECORD:
+            return self._refuse_deletion(request, obj)
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except DeletionRefused:
+            return self._refuse_deletion(request, obj)
+
+    def _refuse_deletion(self, request: HttpRequest, obj: Reminder) -> HttpResponseRedirect:
+        self.message_user(request, KEPT_MESSAGE, messages.ERROR)
+        return HttpResponseRedirect(reverse("admin:reminders_reminder_change", args=[obj.pk]))
+
+    def delete_model(self, request: HttpRequest, obj: Reminder) -> None:
+        # The row lock orders this after a worker's claim: a reminder claimed since the
+        # page was opened is kept (and the whole view rolls back with the message).
+        with transaction.atomic():
+            deleted = self._deletable(Reminder.objects.filter(pk=obj.pk))
+            if not deleted:
+                raise DeletionRefused
+            Reminder.objects.filter(pk__in=deleted).delete()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
+        with transaction.atomic():
+            Reminder.objects.filter(pk__in=self._deletable(queryset)).delete()
+
+    @staticmethod
+    def _deletable(queryset: QuerySet[Reminder]) -> list:
+        locked = queryset.select_for_update().exclude(status__in=KEPT_AS_RECORD)
+        return list(locked.values_list("pk", flat=True))
 
     def save_model(self, request: HttpRequest, obj: Reminder, form, change: bool) -> None:
         if not change:
@@ -163,6 +235,34 @@ class ReminderAdmin(admin.ModelAdmin):
     def cancel(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
         self._apply(request, queryset, reminder_cancel, _("cancelled"))
 
+    @admin.action(
+        description=_("Mark sent (outcome unknown, but it arrived)"), permissions=["change"]
+    )
+    def mark_sent(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
+        """For a reminder whose server never answered, once staff know it arrived."""
+        self._report(request, reminders_mark_sent(reminders=queryset), _("marked sent"))
+
+    @admin.action(description=_("Delete selected reminders"), permissions=["delete"])
+    def delete_selected(self, request: HttpRequest, queryset: QuerySet[Reminder]):
+        """Django's delete action, for the reminders that may be deleted only: those an
+        email may have gone out for are kept, and the message says so."""
+        kept = queryset.filter(status__in=KEPT_AS_RECORD).count()
+        if kept:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d selected reminder is kept: %(why)s",
+                    "%(count)d selected reminders are kept: %(why)s",
+                    kept,
+                )
+                % {"count": kept, "why": KEPT_MESSAGE},
+                messages.WARNING,
+            )
+        deletable = queryset.exclude(status__in=KEPT_AS_RECORD)
+        if not deletable.exists():
+            return None
+        return django_delete_selected(self, request, deletable)
+
     @admin.action(description=_("Send again"), permissions=["send"])
     def send_again(self, request: HttpRequest, queryset: QuerySet[Reminder]):
         """Mail these people once more, after a page that lists them (as Django's
@@ -172,8 +272,7 @@ class ReminderAdmin(admin.ModelAdmin):
                 request, reminders_send_again(reminders=queryset), _("queued to send again")
             )
             return None
-        allowed = (ReminderStatus.SENT, ReminderStatus.FAILED)
-        eligible = queryset.filter(status__in=allowed).order_by("email")
+        eligible = queryset.filter(status__in=SENDABLE_AGAIN).order_by("email")
         count = eligible.count()
         context = {
             **self.admin_site.each_context(request),
@@ -181,11 +280,11 @@ class ReminderAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "queryset": queryset,
             "recipients": list(
-                eligible.values_list("email", "subject", "sent_at")[:CONFIRM_LISTED]
+                eligible.values_list("email", "subject", "sent_at", "status")[:CONFIRM_LISTED]
             ),
             "count": count,
             "more": max(count - CONFIRM_LISTED, 0),
-            "refused": queryset.exclude(status__in=allowed).count(),
+            "refused": queryset.exclude(status__in=SENDABLE_AGAIN).count(),
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "selected": [str(pk) for pk in queryset.values_list("pk", flat=True)],
         }
@@ -228,7 +327,7 @@ class ReminderAdmin(admin.ModelAdmin):
 
 @admin.register(DigestRun)
 class DigestRunAdmin(admin.ModelAdmin):
-    list_display = ("week", "posts", "recipients", "started_at", "finished_at")
+    list_display = ("week", "posts", "recipients", "outcome_unknown", "started_at", "finished_at")
     date_hierarchy = "week"
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -217,7 +217,7 @@ def attempt_failed(
         # Sending it again could deliver a second copy: a person decides
         # (docs/reminders.md, "Outcome unknown").
         claim.end_claim(ReminderStatus.UNKNOWN, last_error=error, updated=now)
-        metrics.email_recorded("reminder", DeliveryOutcome.OUTCOME_UNKNOWN)
+        metrics.email_recorded("reminder", "unknown")
         logger.warning(
             "remind: reminder %s outcome unknown after attempt %d, not sent again: %r",
             reminder.pk,

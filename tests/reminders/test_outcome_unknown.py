@@ -17,6 +17,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 from django_celery_results.models import TaskResult
+from prometheus_client import REGISTRY
+
+from reminders.metrics import RemindersCollector
 
 from reminders.models import AttemptOutcome, DigestRun, Reminder, ReminderStatus
 from reminders.services import (
@@ -166,3 +169,21 @@ def test_through_a_worker_a_slow_reply_to_data_sends_one_copy_and_no_retry(
     assert json.loads(results.get().result)["status"] == "outcome_unknown"
     assert len(smtp_server.recorder.to("slow-relay@example.com")) == 1
     assert Reminder.objects.get(pk=reminder.pk).status == ReminderStatus.UNKNOWN
+
+
+def test_unknown_reminders_are_counted_in_the_metrics(smtp_server, short_timeouts) -> None:
+    smtp_server.recorder.drop_after_data = True
+    reminder = ReminderFactory()
+    before = REGISTRY.get_sample_value(
+        "lightblog_emails_total", {"kind": "reminder", "status": "unknown"}
+    )
+
+    reminder_deliver(reminder_id=reminder.pk)
+
+    after = REGISTRY.get_sample_value(
+        "lightblog_emails_total", {"kind": "reminder", "status": "unknown"}
+    )
+    assert after == (before or 0) + 1
+    [family] = [f for f in RemindersCollector().collect() if f.name == "lightblog_reminders"]
+    by_status = {sample.labels["status"]: sample.value for sample in family.samples}
+    assert by_status["unknown"] == 1

@@ -20,7 +20,6 @@ from django_celery_results.models import TaskResult
 from prometheus_client import REGISTRY
 
 from reminders.metrics import RemindersCollector
-
 from reminders.models import AttemptOutcome, DigestRun, Reminder, ReminderStatus
 from reminders.services import (
     DigestInterrupted,

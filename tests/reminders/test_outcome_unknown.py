@@ -26,9 +26,11 @@ from reminders.services import (
     digest_send,
     reminder_deliver,
     reminders_deliver_batch,
+    reminders_dispatch_due,
 )
 from tests.factories import PostFactory, UserFactory
 from tests.support.polling import wait_until
+from tests.support.tally import tally
 
 from .factories import ReminderFactory
 from .test_batch import backlog, ids
@@ -186,3 +188,46 @@ def test_unknown_reminders_are_counted_in_the_metrics(smtp_server, short_timeout
     [family] = [f for f in RemindersCollector().collect() if f.name == "lightblog_reminders"]
     by_status = {sample.labels["status"]: sample.value for sample in family.samples}
     assert by_status["unknown"] == 1
+
+
+@pytest.mark.worker
+def test_prefork_workers_send_a_backlog_with_slow_replies_to_data_once_each(
+    worker_process, smtp_server, settings
+) -> None:
+    """Real prefork pool processes, Django's SMTP backend configured by EMAIL_URL: a
+    reply slower than EMAIL_TIMEOUT but within the DATA timeout is waited for, one
+    slower than both leaves its email unknown, and nothing goes out twice."""
+    settings.REMINDERS_BATCH_SIZE = 10
+    reminders = backlog(40, prefix="relay")
+    emails = [r.email for r in reminders]
+    patient = emails[3:6]  # 1.5 s: past EMAIL_TIMEOUT (1 s), within the DATA timeout (3 s)
+    lost = emails[10:13]  # 5 s: past both; the server keeps them all the same
+    smtp_server.recorder.data_reply_delays.update(
+        {**dict.fromkeys(patient, 1.5), **dict.fromkeys(lost, 5)}
+    )
+    worker_process(
+        EMAIL_TIMEOUT="1",
+        REMINDERS_SMTP_DATA_TIMEOUT="3",
+        REMINDERS_BATCH_SIZE="10",
+        REMINDERS_BATCH_CONNECTIONS="2",
+        REMINDERS_RETRY_DELAY="1",
+        REMINDERS_RETRY_MAX_DELAY="2",
+    )
+
+    reminders_dispatch_due()
+    settled = Reminder.objects.filter(status__in=[ReminderStatus.SENT, ReminderStatus.UNKNOWN])
+    wait_until(lambda: settled.count() == 40, timeout=120, step=0.2)
+    sentinel = ReminderFactory(email="sentinel@example.com")
+    wait_until(
+        lambda: Reminder.objects.filter(pk=sentinel.pk, status=ReminderStatus.SENT).exists(),
+        timeout=60,
+    )
+
+    result = tally(smtp_server.recorder.messages, emails)
+    print(result.report())
+    assert (result.sent, result.lost, result.duplicates) == (40, 0, 0)
+    unknown = set(
+        Reminder.objects.filter(status=ReminderStatus.UNKNOWN).values_list("email", flat=True)
+    )
+    assert unknown == set(lost)
+    assert Reminder.objects.filter(email__in=patient, status=ReminderStatus.SENT).count() == 3

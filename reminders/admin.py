@@ -7,29 +7,26 @@ buttons); each shows its attempts and links to the task results that carried it
 (``task_results.py``). An edit whose reminder changed state after the page was opened
 is refused, the form shown again with the changes (``forms.ReminderAdminForm``). A
 reminder an email may have gone out for (sending, sent, unknown) cannot be deleted:
-it is the record of that email.
+it is the record of that email (``admin_deletion.py``).
 """
 
 from collections.abc import Callable
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.actions import delete_selected as django_delete_selected
-from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest
 from django.template.response import TemplateResponse
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from .admin_deletion import KeepSentReminders
 from .forms import SEEN_FIELD, ReminderAdminForm, posted_while_editable
-from .models import KEPT_AS_RECORD, DigestRun, Reminder, ReminderAttempt
+from .models import DigestRun, Reminder, ReminderAttempt
 from .permissions import can_cancel_reminders, can_send_reminders
 from .services import (
     RESCHEDULABLE,
@@ -50,14 +47,6 @@ from .task_results import task_results_url
 CONFIRM_LISTED = 100
 
 CONTENT_FIELDS = ("email", "subject", "text", "date", "user")
-KEPT_MESSAGE = _(
-    "A reminder being sent, sent or of unknown outcome is the record of an email that "
-    "may have gone out: it cannot be deleted. Cancel a pending or failed one instead."
-)
-
-
-class DeletionRefused(Exception):
-    """The reminder became one to keep between the delete page and its deletion."""
 
 
 DELIVERY_FIELDS = (
@@ -104,7 +93,7 @@ class ReminderAttemptInline(admin.TabularInline):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):
+class ReminderAdmin(KeepSentReminders, admin.ModelAdmin):
     form = ReminderAdminForm
     list_display = ("email", "subject", "date", "status", "attempts", "sent_at", "short_error")
     list_filter = ("status", "date")
@@ -163,42 +152,6 @@ class ReminderAdmin(admin.ModelAdmin):
             return False
         return super().has_change_permission(request, obj)
 
-    def has_delete_permission(self, request: HttpRequest, obj: Reminder | None = None) -> bool:
-        if obj is not None and obj.status in KEPT_AS_RECORD:
-            return False
-        return super().has_delete_permission(request, obj)
-
-    def delete_view(self, request: HttpRequest, object_id: str, extra_context=None):
-        obj = self.get_object(request, unquote(object_id))
-        if obj is not None and obj.status in KEPT_AS_RECORD:
-            return self._refuse_deletion(request, obj)
-        try:
-            return super().delete_view(request, object_id, extra_context)
-        except DeletionRefused:
-            return self._refuse_deletion(request, obj)
-
-    def _refuse_deletion(self, request: HttpRequest, obj: Reminder) -> HttpResponseRedirect:
-        self.message_user(request, KEPT_MESSAGE, messages.ERROR)
-        return HttpResponseRedirect(reverse("admin:reminders_reminder_change", args=[obj.pk]))
-
-    def delete_model(self, request: HttpRequest, obj: Reminder) -> None:
-        # The row lock orders this after a worker's claim: a reminder claimed since the
-        # page was opened is kept (and the whole view rolls back with the message).
-        with transaction.atomic():
-            deleted = self._deletable(Reminder.objects.filter(pk=obj.pk))
-            if not deleted:
-                raise DeletionRefused
-            Reminder.objects.filter(pk__in=deleted).delete()
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
-        with transaction.atomic():
-            Reminder.objects.filter(pk__in=self._deletable(queryset)).delete()
-
-    @staticmethod
-    def _deletable(queryset: QuerySet[Reminder]) -> list:
-        locked = queryset.select_for_update().exclude(status__in=KEPT_AS_RECORD)
-        return list(locked.values_list("pk", flat=True))
-
     def save_model(self, request: HttpRequest, obj: Reminder, form, change: bool) -> None:
         if not change:
             created = reminder_create(**{name: form.cleaned_data[name] for name in CONTENT_FIELDS})
@@ -241,27 +194,6 @@ class ReminderAdmin(admin.ModelAdmin):
     def mark_sent(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
         """For a reminder whose server never answered, once staff know it arrived."""
         self._report(request, reminders_mark_sent(reminders=queryset), _("marked sent"))
-
-    @admin.action(description=_("Delete selected reminders"), permissions=["delete"])
-    def delete_selected(self, request: HttpRequest, queryset: QuerySet[Reminder]):
-        """Django's delete action, for the reminders that may be deleted only: those an
-        email may have gone out for are kept, and the message says so."""
-        kept = queryset.filter(status__in=KEPT_AS_RECORD).count()
-        if kept:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(count)d selected reminder is kept: %(why)s",
-                    "%(count)d selected reminders are kept: %(why)s",
-                    kept,
-                )
-                % {"count": kept, "why": KEPT_MESSAGE},
-                messages.WARNING,
-            )
-        deletable = queryset.exclude(status__in=KEPT_AS_RECORD)
-        if not deletable.exists():
-            return None
-        return django_delete_selected(self, request, deletable)
 
     @admin.action(description=_("Send again"), permissions=["send"])
     def send_again(self, request: HttpRequest, queryset: QuerySet[Reminder]):

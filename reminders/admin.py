@@ -27,7 +27,7 @@ from django.utils.translation import ngettext
 from .admin_deletion import KeepSentReminders
 from .forms import SEEN_FIELD, ReminderAdminForm, posted_while_editable
 from .models import DigestRun, Reminder, ReminderAttempt
-from .permissions import can_cancel_reminders, can_send_reminders
+from .permissions import can_cancel_reminders, can_mark_reminders_sent, can_send_reminders
 from .services import (
     RESCHEDULABLE,
     SENDABLE_AGAIN,
@@ -179,6 +179,9 @@ class ReminderAdmin(KeepSentReminders, admin.ModelAdmin):
     def has_cancel_permission(self, request: HttpRequest) -> bool:
         return can_cancel_reminders(request.user)
 
+    def has_mark_sent_permission(self, request: HttpRequest) -> bool:
+        return can_mark_reminders_sent(request.user)
+
     @admin.action(description=_("Send now"), permissions=["send"])
     def send_now(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
         # Many at once go out in batches (one claim per batch, sent over a few connections).
@@ -189,7 +192,7 @@ class ReminderAdmin(KeepSentReminders, admin.ModelAdmin):
         self._apply(request, queryset, reminder_cancel, _("cancelled"))
 
     @admin.action(
-        description=_("Mark sent (outcome unknown, but it arrived)"), permissions=["change"]
+        description=_("Mark sent (outcome unknown, but it arrived)"), permissions=["mark_sent"]
     )
     def mark_sent(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
         """For a reminder whose server never answered, once staff know it arrived."""

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -155,10 +154,12 @@ def reminders_mark_sent(*, reminders: Iterable[Reminder]) -> BulkChange:
     the recipient or the server's log): ``sent``, at the time of that attempt."""
     locked = _locked_in_order(reminders)
     changed, refused = _split(locked, (ReminderStatus.UNKNOWN,), "marked sent")
-    if changed:
-        ids = [reminder.pk for reminder in changed]
-        Reminder.objects.filter(pk__in=ids).end_claim(ReminderStatus.SENT, sent_at=F("updated"))
-        changed = list(Reminder.objects.filter(pk__in=ids).order_by("pk"))
+    for reminder in changed:
+        # When the unknown outcome was recorded: right after the body went out.
+        Reminder.objects.filter(pk=reminder.pk).end_claim(
+            ReminderStatus.SENT, sent_at=reminder.updated
+        )
+    changed = list(Reminder.objects.filter(pk__in=[r.pk for r in changed]).order_by("pk"))
     return BulkChange(changed=changed, refused=refused)
 
 

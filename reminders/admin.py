@@ -2,8 +2,12 @@
 
 Every write goes through a service, so an edit in the admin reschedules exactly as
 the API or a shell would; the delivery fields are the pipeline's and read-only. A
-reminder being sent, sent or cancelled opens read-only (no Save buttons); each shows
-its attempts and links to the task results that carried it (``task_results.py``).
+reminder being sent, sent, cancelled or of unknown outcome opens read-only (no Save
+buttons); each shows its attempts and links to the task results that carried it
+(``task_results.py``). An edit whose reminder changed state after the page was opened
+is refused, the form shown again with the changes (``forms.ReminderAdminForm``). A
+reminder an email may have gone out for (sending, sent, unknown) cannot be deleted:
+it is the record of that email (``admin_deletion.py``).
 """
 
 from collections.abc import Callable
@@ -20,14 +24,18 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import DigestRun, Reminder, ReminderAttempt, ReminderStatus
-from .permissions import can_cancel_reminders, can_send_reminders
+from .admin_deletion import KeepSentReminders
+from .forms import SEEN_FIELD, ReminderAdminForm, posted_while_editable
+from .models import DigestRun, Reminder, ReminderAttempt
+from .permissions import can_cancel_reminders, can_mark_reminders_sent, can_send_reminders
 from .services import (
     RESCHEDULABLE,
+    SENDABLE_AGAIN,
     BulkChange,
     reminder_cancel,
     reminder_create,
     reminder_update,
+    reminders_mark_sent,
     reminders_send_again,
     reminders_send_now,
 )
@@ -39,6 +47,8 @@ from .task_results import task_results_url
 CONFIRM_LISTED = 100
 
 CONTENT_FIELDS = ("email", "subject", "text", "date", "user")
+
+
 DELIVERY_FIELDS = (
     "id",
     "status",
@@ -83,7 +93,8 @@ class ReminderAttemptInline(admin.TabularInline):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):
+class ReminderAdmin(KeepSentReminders, admin.ModelAdmin):
+    form = ReminderAdminForm
     list_display = ("email", "subject", "date", "status", "attempts", "sent_at", "short_error")
     list_filter = ("status", "date")
     search_fields = ("email",)
@@ -104,7 +115,7 @@ class ReminderAdmin(admin.ModelAdmin):
             },
         ),
     )
-    actions = ("send_now", "cancel", "send_again")
+    actions = ("send_now", "cancel", "send_again", "mark_sent", "delete_selected")
     inlines = (ReminderAttemptInline,)
 
     @admin.display(description=_("last error"))
@@ -120,10 +131,24 @@ class ReminderAdmin(admin.ModelAdmin):
     def get_inlines(self, request: HttpRequest, obj: Reminder | None = None):
         return self.inlines if obj is not None else ()
 
+    def get_fieldsets(self, request: HttpRequest, obj: Reminder | None = None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and not self.has_change_permission(request, obj):
+            return fieldsets  # read-only: no form, no token
+        # The state the page was opened in, compared under a row lock when it is saved.
+        (name, options), *rest = fieldsets
+        return ((name, {**options, "fields": (*options["fields"], SEEN_FIELD)}), *rest)
+
     def has_change_permission(self, request: HttpRequest, obj: Reminder | None = None) -> bool:
-        # Sending, sent or cancelled: the page is read-only, without Save buttons, and a
-        # POST to it is refused; "send now" / "send again" make it pending again.
-        if obj is not None and obj.status not in RESCHEDULABLE:
+        # Sending, sent, cancelled or unknown: the page is read-only, without Save
+        # buttons, and a POST to it is refused; "send now" / "send again" make it
+        # pending again. A POST from a page opened while it was editable gets its form
+        # back with the reason instead (the status changed meanwhile: nothing is lost).
+        if (
+            obj is not None
+            and obj.status not in RESCHEDULABLE
+            and not posted_while_editable(request)
+        ):
             return False
         return super().has_change_permission(request, obj)
 
@@ -154,6 +179,9 @@ class ReminderAdmin(admin.ModelAdmin):
     def has_cancel_permission(self, request: HttpRequest) -> bool:
         return can_cancel_reminders(request.user)
 
+    def has_mark_sent_permission(self, request: HttpRequest) -> bool:
+        return can_mark_reminders_sent(request.user)
+
     @admin.action(description=_("Send now"), permissions=["send"])
     def send_now(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
         # Many at once go out in batches (one claim per batch, sent over a few connections).
@@ -162,6 +190,13 @@ class ReminderAdmin(admin.ModelAdmin):
     @admin.action(description=_("Cancel"), permissions=["cancel"])
     def cancel(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
         self._apply(request, queryset, reminder_cancel, _("cancelled"))
+
+    @admin.action(
+        description=_("Mark sent (outcome unknown, but it arrived)"), permissions=["mark_sent"]
+    )
+    def mark_sent(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
+        """For a reminder whose server never answered, once staff know it arrived."""
+        self._report(request, reminders_mark_sent(reminders=queryset), _("marked sent"))
 
     @admin.action(description=_("Send again"), permissions=["send"])
     def send_again(self, request: HttpRequest, queryset: QuerySet[Reminder]):
@@ -172,8 +207,7 @@ class ReminderAdmin(admin.ModelAdmin):
                 request, reminders_send_again(reminders=queryset), _("queued to send again")
             )
             return None
-        allowed = (ReminderStatus.SENT, ReminderStatus.FAILED)
-        eligible = queryset.filter(status__in=allowed).order_by("email")
+        eligible = queryset.filter(status__in=SENDABLE_AGAIN).order_by("email")
         count = eligible.count()
         context = {
             **self.admin_site.each_context(request),
@@ -181,11 +215,11 @@ class ReminderAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "queryset": queryset,
             "recipients": list(
-                eligible.values_list("email", "subject", "sent_at")[:CONFIRM_LISTED]
+                eligible.values_list("email", "subject", "sent_at", "status")[:CONFIRM_LISTED]
             ),
             "count": count,
             "more": max(count - CONFIRM_LISTED, 0),
-            "refused": queryset.exclude(status__in=allowed).count(),
+            "refused": queryset.exclude(status__in=SENDABLE_AGAIN).count(),
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "selected": [str(pk) for pk in queryset.values_list("pk", flat=True)],
         }
@@ -228,7 +262,7 @@ class ReminderAdmin(admin.ModelAdmin):
 
 @admin.register(DigestRun)
 class DigestRunAdmin(admin.ModelAdmin):
-    list_display = ("week", "posts", "recipients", "started_at", "finished_at")
+    list_display = ("week", "posts", "recipients", "outcome_unknown", "started_at", "finished_at")
     date_hierarchy = "week"
 
     def has_add_permission(self, request: HttpRequest) -> bool:

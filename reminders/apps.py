@@ -1,5 +1,6 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_save
+from django.conf import settings
+from django.db.models.signals import post_save, pre_delete
 
 
 class RemindersConfig(AppConfig):
@@ -13,6 +14,9 @@ class RemindersConfig(AppConfig):
         # import services, never the reverse.
         from . import checks, tasks  # noqa: F401
         from .models import Reminder
-        from .signals import reminder_saved
+        from .signals import reminder_saved, user_deleting
 
         post_save.connect(reminder_saved, sender=Reminder, dispatch_uid="reminders.saved")
+        pre_delete.connect(
+            user_deleting, sender=settings.AUTH_USER_MODEL, dispatch_uid="reminders.user_deleting"
+        )

@@ -53,6 +53,30 @@ def reminder_time_limits(app_configs, **kwargs) -> list[CheckMessage]:
                 id="reminders.E003",
             )
         )
+    data_timeout = settings.REMINDERS_SMTP_DATA_TIMEOUT
+    email_timeout = settings.EMAIL_TIMEOUT
+    if batch_deadline + email_timeout + data_timeout >= hard:
+        problems.append(
+            Error(
+                f"REMINDERS_BATCH_DEADLINE ({batch_deadline} s) + EMAIL_TIMEOUT "
+                f"({email_timeout} s) + REMINDERS_SMTP_DATA_TIMEOUT ({data_timeout} s) must "
+                f"stay below CELERY_TASK_TIME_LIMIT ({hard} s): an email started just before "
+                "the batch's deadline may wait that long for its reply, and the time limit "
+                "would kill the worker mid-wait (the claim then comes back after the lease "
+                "and the email is sent a second time).",
+                id="reminders.E020",
+            )
+        )
+    if data_timeout < email_timeout:
+        problems.append(
+            Error(
+                f"REMINDERS_SMTP_DATA_TIMEOUT ({data_timeout} s) must be at least "
+                f"EMAIL_TIMEOUT ({email_timeout} s): the reply to the end of DATA is the one "
+                "a server may take longest over (RFC 5321, 4.5.3.2.6, gives it 10 minutes), "
+                "and giving up on it leaves the outcome unknown.",
+                id="reminders.E021",
+            )
+        )
     if soft >= hard:
         problems.append(
             Error(

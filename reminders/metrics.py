@@ -32,7 +32,8 @@ from .models import DigestRun, ReminderStatus
 
 logger = logging.getLogger(__name__)
 
-# kind: "reminder" (remind, remind_batch) or "digest"; status: sent, retry, failed.
+# kind: "reminder" (remind, remind_batch) or "digest"; status: sent, retry, failed,
+# unknown (no reply after the body was sent: never retried).
 EMAILS = Counter(
     "lightblog_emails",
     "Emails by kind and outcome of the attempt: sent, retry (a temporary failure), failed.",

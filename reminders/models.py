@@ -5,8 +5,10 @@ The state machine (transitions live in ``reminders/services/``)::
     pending --claim--> sending --SMTP accepted--> sent
        ^                  |  \\--temporary failure--> pending (retry later)
        |                  \\--permanent failure or retries exhausted--> failed
-       +-- reschedule / send now / send again (staff) -- failed, sent, cancelled
+       |                  \\--no reply after the body was sent--> unknown (staff decide)
+       +-- reschedule / send now / send again (staff) -- failed, sent, cancelled, unknown
     pending, failed --cancel--> cancelled
+    unknown --mark sent (staff)--> sent
 
 ``sending`` is a claim taken by one conditional UPDATE, so two workers (or two
 deliveries of one message) can never both send the same reminder. A batch claims
@@ -39,6 +41,13 @@ class ReminderStatus(models.TextChoices):
     SENT = "sent", _("sent")
     FAILED = "failed", _("failed")
     CANCELLED = "cancelled", _("cancelled")
+    # The body went to the server and no reply came: it may have been delivered.
+    # Never retried automatically; staff "send again" or "mark sent" it.
+    UNKNOWN = "unknown", _("outcome unknown")
+
+
+# An email may have gone out for these: the admin keeps them (no delete).
+KEPT_AS_RECORD = (ReminderStatus.SENDING, ReminderStatus.SENT, ReminderStatus.UNKNOWN)
 
 
 class ReminderQuerySet(models.QuerySet):
@@ -228,6 +237,14 @@ class DigestRun(models.Model):
     period_end = models.DateTimeField(_("posts published until"))
     posts = models.PositiveIntegerField(_("posts"), default=0)
     recipients = models.PositiveIntegerField(_("emails sent"), default=0)
+    outcome_unknown = models.PositiveIntegerField(
+        _("outcome unknown"),
+        default=0,
+        help_text=_(
+            "Emails whose server never answered after the message was sent: they may "
+            "have arrived, and are not sent again (the worker's log names the users)."
+        ),
+    )
     # Recipients go out in primary-key order; this is the last one sent.
     last_user_id = models.PositiveBigIntegerField(_("last recipient id"), null=True, blank=True)
     started_at = models.DateTimeField(_("started at"), auto_now_add=True)
@@ -246,6 +263,7 @@ class AttemptOutcome(models.TextChoices):
     SENT = "sent", _("sent")
     RETRY = "retry", _("temporary failure, retried")
     FAILED = "failed", _("failed")
+    UNKNOWN = "unknown", _("outcome unknown")
 
 
 class ReminderAttempt(models.Model):

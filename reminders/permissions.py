@@ -4,7 +4,8 @@ The admin's rules, written once: staff (``is_staff``, active) with Django's mode
 permissions on ``Reminder``. Seeing reminders (their addresses and texts) needs
 ``view_reminder`` or ``change_reminder`` (Django counts a change permission as a view
 one); scheduling one ``add_reminder``; "send now" and "send again" the custom
-``send_reminder``; "cancel" the custom ``cancel_reminder``. A superuser has them all.
+``send_reminder``; "cancel" the custom ``cancel_reminder``; "mark sent" (an unknown
+outcome that did arrive) ``change_reminder``. A superuser has them all.
 """
 
 from __future__ import annotations
@@ -45,3 +46,8 @@ def can_send_reminders(user: User) -> bool:
 def can_cancel_reminders(user: User) -> bool:
     """May cancel pending or failed reminders."""
     return _staff(user) and user.has_perm(CANCEL)
+
+
+def can_mark_reminders_sent(user: User) -> bool:
+    """May record that an email whose outcome was unknown did arrive ("Mark sent")."""
+    return _staff(user) and user.has_perm(CHANGE)

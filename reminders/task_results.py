@@ -53,7 +53,7 @@ def outcome_text(result: TaskResult) -> str:
         return " ".join(filter(None, [value["status"], value.get("error", "")]))
     if "claimed" in value:  # remind_batch
         parts = [f"sent {value.get('sent', 0)} of {value.get('given', 0)}"]
-        for name in ("failed", "retry"):
+        for name in ("failed", "retry", "unknown"):
             if value.get(name):
                 parts.append(f"{name} {len(value[name])}")
         for name in ("skipped", "released"):

@@ -150,11 +150,21 @@ def _claim_chunk(run: DigestRun) -> tuple[int | None, list]:
 
 def _send_chunk(run: DigestRun, posts: list, cursor: int | None, chunk: list) -> int:
     """Send a chunk over one SMTP connection (the batched sending of the reminders)."""
-    sent = 0
-    done = cursor  # the last recipient dealt with (sent, or refused for good)
+    sent = unknown = 0
+    done = cursor  # the last recipient dealt with (sent, refused for good, or unknown)
     try:
         for outcome in smtp_send_each(chunk, lambda user: digest_email(run, posts, user)):
             metrics.reply_recorded("digest", outcome)
+            if outcome.unknown:
+                # The server may have it: dealt with, never sent again; the rest of
+                # the chunk is given back below and resumed by the retry.
+                unknown += 1
+                done = outcome.key.pk
+                metrics.email_recorded("digest", "unknown")
+                logger.warning(
+                    "digest: week of %s: user %s: %r", run.week, outcome.key.pk, outcome.error
+                )
+                raise DigestInterrupted(outcome.error)
             if not outcome.accepted:
                 if outcome.connection_lost or not outcome.permanent:
                     # The server went away, or a 4xx: the server, not the address.
@@ -162,7 +172,7 @@ def _send_chunk(run: DigestRun, posts: list, cursor: int | None, chunk: list) ->
                     raise DigestInterrupted(outcome.error)
                 # This address is refused for good: skip it, go on.
                 metrics.email_recorded("digest", "failed")
-                logger.warning("digest: %s", outcome.error)
+                logger.warning("digest: %r", outcome.error)
             else:
                 metrics.email_recorded("digest", "sent")
                 sent += 1
@@ -175,5 +185,7 @@ def _send_chunk(run: DigestRun, posts: list, cursor: int | None, chunk: list) ->
             raise
         raise DigestInterrupted(smtp_failure(exc)[1]) from exc
     finally:
-        DigestRun.objects.filter(pk=run.pk).update(recipients=F("recipients") + sent)
+        DigestRun.objects.filter(pk=run.pk).update(
+            recipients=F("recipients") + sent, outcome_unknown=F("outcome_unknown") + unknown
+        )
     return sent

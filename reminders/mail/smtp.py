@@ -8,6 +8,14 @@ rejected DATA) is that message's outcome alone, and the next message goes out ov
 the same connection. Only a failure of the connection itself (refused, timed out,
 dropped, or a 421 "closing") stops the run.
 
+Two outcomes are not failures to try again. A message that cannot be built into
+SMTP (an address such as ``a@b@example.com`` or an empty one, a line break in a
+header) is refused for good at once: no server could take it (``permanent``). A
+timeout or a lost connection *after the body was sent* is ``unknown``: the server
+may have stored the message, and only a person can tell whether to send it again
+(docs/reminders.md, "Outcome unknown"). The reply to the end of DATA has a timeout
+of its own, ``REMINDERS_SMTP_DATA_TIMEOUT`` (``backend.py``).
+
 :func:`smtp_send_each` is a generator: it yields each outcome as soon as the server
 answered, and sends nothing more until the caller asks for the next one. The
 reminders batch marks a reminder sent in that pause, so at most one accepted email
@@ -26,6 +34,8 @@ from typing import Generic, TypeVar
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
+from . import backend
+
 logger = logging.getLogger(__name__)
 
 Key = TypeVar("Key")
@@ -42,7 +52,9 @@ class SendOutcome(Generic[Key]):
     again) from a temporary failure, and ``connection_lost`` that no later message
     of this run was sent: the caller decides what becomes of them. ``reply_code`` is
     the server's refusal (450, 550, a 421 "closing"), None when it never answered
-    (refused, timed out, dropped) or when it accepted.
+    (refused, timed out, dropped) or when it accepted. ``unknown``: the body was
+    sent and no reply came (a timeout, a lost connection): the server may have the
+    message, so it must not be sent again automatically.
     """
 
     key: Key
@@ -51,6 +63,7 @@ class SendOutcome(Generic[Key]):
     error: str = ""
     connection_lost: bool = False
     reply_code: int | None = None
+    unknown: bool = False
 
 
 def smtp_failure(exc: BaseException) -> tuple[bool, str]:
@@ -94,6 +107,26 @@ def _connection_survives(exc: Exception) -> bool:
     return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code != SMTP_CLOSING
 
 
+def smtp_connection():
+    """A connection of the configured backend; Django's SMTP backend becomes the one
+    with a timeout of its own for the reply to the end of DATA (``backend.py``)."""
+    if settings.EMAIL_BACKEND == backend.DJANGO_SMTP_BACKEND:
+        return get_connection(
+            backend.BACKEND,
+            timeout=settings.EMAIL_TIMEOUT,
+            data_timeout=settings.REMINDERS_SMTP_DATA_TIMEOUT,
+        )
+    return get_connection(timeout=settings.EMAIL_TIMEOUT)
+
+
+def _reset(connection) -> None:
+    """RSET after a message refused before its body: nothing of it stays pending."""
+    try:
+        connection.connection.rset()
+    except Exception:  # the next message meets a dead connection and says so
+        logger.debug("RSET failed", exc_info=True)
+
+
 def smtp_send_each(
     keys: Iterable[Key], build: Callable[[Key], EmailMessage], *, connection=None
 ) -> Iterator[SendOutcome[Key]]:
@@ -104,25 +137,60 @@ def smtp_send_each(
     first message's outcome, with ``connection_lost``) and closed when the generator
     ends or is closed. ``keys`` is consumed lazily: a caller may stop early (a
     deadline) and the messages it never asked for are never built or sent. A message
-    that cannot be built (a template error) is a temporary failure of that key only.
+    whose template fails (``build`` raises) is a temporary failure of that key only; one
+    whose addresses or headers cannot be encoded, or which has no recipient (Django's
+    ``send()`` returns 0), is a permanent failure of that key only. Values are logged
+    with ``%r``: a line break in a stored subject cannot forge a log line.
     """
-    connection = connection or get_connection(timeout=settings.EMAIL_TIMEOUT)
+    connection = connection or smtp_connection()
     try:
         for key in keys:
             try:
                 message = build(key)
             except Exception as exc:
-                logger.exception("The email of %s could not be built", key)
+                logger.exception("The email of %r could not be built", str(key))
                 yield SendOutcome(key, False, error=f"{type(exc).__name__}: {exc}")
                 continue
+            smtp = None
             try:
                 connection.open()  # once: an open connection returns at once
+                smtp = getattr(connection, "connection", None)
+                if smtp is not None:
+                    smtp.body_sent = False  # of this message, not the one before
                 message.connection = connection
                 # One recipient per message: this is the server's answer to it alone.
-                message.send()
+                sent = message.send()
             except Exception as exc:
+                if getattr(smtp, "body_sent", False) and not isinstance(
+                    exc, smtplib.SMTPResponseException
+                ):
+                    # The server has the whole message and never answered.
+                    logger.warning(
+                        "No reply to the end of DATA for the email of %r (%s: %s): "
+                        "outcome unknown, not sent again",
+                        str(key),
+                        type(exc).__name__,
+                        exc,
+                    )
+                    yield SendOutcome(
+                        key,
+                        False,
+                        error=f"Outcome unknown: no reply after the message was sent "
+                        f"({type(exc).__name__}: {exc})",
+                        connection_lost=True,
+                        unknown=True,
+                    )
+                    return
+                if isinstance(exc, ValueError):
+                    # Raised before the message's first command (Django's
+                    # sanitize_address, BadHeaderError, an address smtplib cannot encode).
+                    error = f"Cannot be sent: {type(exc).__name__}: {exc}"
+                    logger.warning("The email of %r cannot be sent: %r", str(key), str(exc))
+                    _reset(connection)
+                    yield SendOutcome(key, False, permanent=True, error=error)
+                    continue
                 if not isinstance(exc, (smtplib.SMTPException, OSError)):
-                    logger.exception("Unexpected error sending the email of %s", key)
+                    logger.exception("Unexpected error sending the email of %r", str(key))
                 permanent, error = smtp_failure(exc)
                 survives = _connection_survives(exc)
                 yield SendOutcome(
@@ -136,6 +204,11 @@ def smtp_send_each(
                 if not survives:
                     return
             else:
+                if not sent:  # Django's backend sends nothing to a message without recipient
+                    error = "Cannot be sent: the email has no recipient address"
+                    logger.warning("The email of %r has no recipient; nothing sent", str(key))
+                    yield SendOutcome(key, False, permanent=True, error=error)
+                    continue
                 yield SendOutcome(key, True)
     finally:
         try:

@@ -42,12 +42,15 @@ from .publishing import (
 )
 from .scheduling import (
     RESCHEDULABLE,
+    SENDABLE_AGAIN,
     BulkChange,
     reminder_cancel,
     reminder_create,
     reminder_send_again,
     reminder_send_now,
     reminder_update,
+    reminders_cancel_for_user,
+    reminders_mark_sent,
     reminders_send_again,
     reminders_send_now,
     welcome_reminder_create,
@@ -55,6 +58,7 @@ from .scheduling import (
 
 __all__ = [
     "RESCHEDULABLE",
+    "SENDABLE_AGAIN",
     "BatchReport",
     "BulkChange",
     "Delivery",
@@ -78,11 +82,13 @@ __all__ = [
     "reminder_send_again",
     "reminder_send_now",
     "reminder_update",
+    "reminders_cancel_for_user",
     "reminders_claim_batch",
     "reminders_deliver_batch",
     "reminders_dispatch_due",
     "reminders_enqueue",
     "reminders_enqueue_due",
+    "reminders_mark_sent",
     "reminders_publish",
     "reminders_send_again",
     "reminders_send_now",

@@ -56,6 +56,8 @@ class BatchReport:
     released: int = 0
     failed: list[str] = field(default_factory=list)
     retry: list[str] = field(default_factory=list)
+    # Sent, and the server never answered: not sent again (docs/reminders.md).
+    unknown: list[str] = field(default_factory=list)
     retry_in: float | None = None
 
     @property
@@ -71,6 +73,7 @@ class BatchReport:
             "sent": self.sent,
             "failed": self.failed,
             "retry": self.retry,
+            "unknown": self.unknown,
             "released": self.released,
             "connections": self.connections,
         }
@@ -166,20 +169,28 @@ def _recorder(
             mark_sent(reminder.pk)
             metrics.email_recorded("reminder", DeliveryOutcome.SENT)
             # At INFO one line per batch: a line per email costs a write each.
-            logger.debug("remind_batch: reminder %s sent to %s", reminder.pk, reminder.email)
+            logger.debug("remind_batch: reminder %s sent to %r", reminder.pk, reminder.email)
             with lock:
                 report.sent += 1
                 history.append(attempt_row(reminder.pk, DeliveryOutcome.SENT))
             return
         # A lost connection: each reminder left in the lane would have met the same
-        # failure alone, and counts it as its attempt.
+        # failure alone, and counts it as its attempt. When the lost reply was to an
+        # email's body (outcome unknown), that email alone is kept from a resend: the
+        # rest of the lane never reached the server and is retried as usual.
+        rest = outcome
+        if outcome.unknown:
+            error = "Not sent: the connection was lost waiting for an earlier email's reply"
+            rest = SendOutcome(reminder, False, error=error, connection_lost=True)
         for failed in [reminder, *stranded]:
-            delivery = attempt_failed(failed, outcome, token=token)
+            delivery = attempt_failed(failed, outcome if failed is reminder else rest, token=token)
             with lock:
                 history.append(attempt_row(failed.pk, delivery.status, delivery.error))
                 if delivery.status == DeliveryOutcome.RETRY:
                     report.retry.append(delivery.reminder_id)
                     retry_in.append(delivery.retry_in)
+                elif delivery.status == DeliveryOutcome.OUTCOME_UNKNOWN:
+                    report.unknown.append(delivery.reminder_id)
                 else:
                     report.failed.append(delivery.reminder_id)
 

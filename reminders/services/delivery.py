@@ -3,7 +3,8 @@
 Only a run that moves the reminder from pending-and-due to ``sending`` in one
 conditional UPDATE sends anything, so any number of runs for one reminder send it
 once. The outcome is written as soon as the server answered: ``sent``, pending again
-with a retry time (a temporary failure), or ``failed``.
+with a retry time (a temporary failure), or ``failed``; and ``unknown`` when the body
+was sent and no answer came (never sent again automatically).
 """
 
 from __future__ import annotations
@@ -38,7 +39,10 @@ class DeliveryOutcome(StrEnum):
     FAILED = "failed"
     # Nothing to claim: already sent or being sent, cancelled, rescheduled, not due.
     SKIPPED = "skipped"
+    # No such reminder (deleted, or not a UUID).
     UNKNOWN = "unknown"
+    # The body was sent and the server never answered: the reminder is ``unknown``.
+    OUTCOME_UNKNOWN = "outcome_unknown"
 
 
 # The old name, kept for callers.
@@ -100,7 +104,7 @@ def reminder_deliver(*, reminder_id: uuid.UUID | str) -> Delivery:
     attempts_record([attempt_row(reminder.pk, DeliveryOutcome.SENT)])
     metrics.email_recorded("reminder", DeliveryOutcome.SENT)
     logger.info(
-        "remind: reminder %s sent to %s (attempt %d)", pk, reminder.email, reminder.attempts
+        "remind: reminder %s sent to %r (attempt %d)", pk, reminder.email, reminder.attempts
     )
     return Delivery(str(pk), DeliveryOutcome.SENT)
 
@@ -124,12 +128,20 @@ def reminder_claim(*, reminder_id: uuid.UUID) -> Reminder | None:
     return Reminder.objects.get(pk=reminder_id)
 
 
+_ATTEMPT_OUTCOMES = {
+    DeliveryOutcome.SENT: AttemptOutcome.SENT,
+    DeliveryOutcome.RETRY: AttemptOutcome.RETRY,
+    DeliveryOutcome.FAILED: AttemptOutcome.FAILED,
+    DeliveryOutcome.OUTCOME_UNKNOWN: AttemptOutcome.UNKNOWN,
+}
+
+
 def attempt_row(pk: uuid.UUID, status: DeliveryOutcome, error: str = "") -> ReminderAttempt:
     """The history row of one attempt, unsaved (a batch saves its rows at once)."""
     return ReminderAttempt(
         reminder_id=pk,
         at=timezone.now(),
-        outcome=AttemptOutcome(status.value),
+        outcome=_ATTEMPT_OUTCOMES[status],
         smtp_reply=error[:LAST_ERROR_MAX_LENGTH],
     )
 
@@ -189,7 +201,8 @@ def _mark_sent_sql(alias: str) -> str:
 def attempt_failed(
     reminder: Reminder, outcome: SendOutcome, *, token: uuid.UUID | None = None
 ) -> Delivery:
-    """Record a failed attempt: failed for good, or pending again with a retry time.
+    """Record a failed attempt: failed for good, pending again with a retry time, or
+    ``unknown`` when the server may have the email (no reply after its body).
 
     Only the claim that sent it may write this (``token`` in a batch, the status
     otherwise): a claim taken back after its lease is not overwritten. The caller
@@ -200,11 +213,23 @@ def attempt_failed(
     claim = Reminder.objects.filter(
         pk=reminder.pk, status=ReminderStatus.SENDING, claim_token=token or reminder.claim_token
     )
+    if outcome.unknown:
+        # Sending it again could deliver a second copy: a person decides
+        # (docs/reminders.md, "Outcome unknown").
+        claim.end_claim(ReminderStatus.UNKNOWN, last_error=error, updated=now)
+        metrics.email_recorded("reminder", "unknown")
+        logger.warning(
+            "remind: reminder %s outcome unknown after attempt %d, not sent again: %r",
+            reminder.pk,
+            reminder.attempts,
+            error,
+        )
+        return Delivery(str(reminder.pk), DeliveryOutcome.OUTCOME_UNKNOWN, error=error)
     if outcome.permanent or not retries_left(reminder.attempts):
         claim.end_claim(ReminderStatus.FAILED, last_error=error, updated=now)
         metrics.email_recorded("reminder", DeliveryOutcome.FAILED)
         logger.warning(
-            "remind: reminder %s failed after %d attempt(s): %s",
+            "remind: reminder %s failed after %d attempt(s): %r",
             reminder.pk,
             reminder.attempts,
             error,
@@ -223,7 +248,7 @@ def attempt_failed(
     )
     metrics.email_recorded("reminder", DeliveryOutcome.RETRY)
     logger.warning(
-        "remind: reminder %s attempt %d failed (%s); retry in %.0f s",
+        "remind: reminder %s attempt %d failed (%r); retry in %.0f s",
         reminder.pk,
         reminder.attempts,
         error,

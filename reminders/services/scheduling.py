@@ -1,4 +1,5 @@
-"""Creating reminders and staff's transitions: edit, send now, send again, cancel.
+"""Creating reminders and staff's transitions: edit, send now, send again, cancel,
+mark sent; and cancelling a deleted user's pending emails.
 
 Web requests, the admin and the API call these. Each one that makes a reminder
 pending saves it, and the ``post_save`` receiver (``reminders/signals.py``) publishes
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
 RESCHEDULABLE = (ReminderStatus.PENDING, ReminderStatus.FAILED)
+# Send again: a new email for one that went out, failed, or may have gone out.
+SENDABLE_AGAIN = (ReminderStatus.SENT, ReminderStatus.FAILED, ReminderStatus.UNKNOWN)
 
 
 @transaction.atomic
@@ -93,9 +96,9 @@ def reminder_send_now(*, reminder: Reminder) -> Reminder:
 
 @transaction.atomic
 def reminder_send_again(*, reminder: Reminder) -> Reminder:
-    """Send a sent or failed reminder once more, now, with a fresh attempt count."""
+    """Send a sent, failed or unknown reminder once more, now, with a fresh attempt count."""
     locked = _lock(reminder)
-    _require_status(locked, (ReminderStatus.SENT, ReminderStatus.FAILED), "sent again")
+    _require_status(locked, SENDABLE_AGAIN, "sent again")
     locked.date = timezone.now()
     return _reschedule(reminder, locked)
 
@@ -142,18 +145,66 @@ def reminders_send_now(*, reminders: Iterable[Reminder]) -> BulkChange:
 @transaction.atomic
 def reminders_send_again(*, reminders: Iterable[Reminder]) -> BulkChange:
     """:func:`reminder_send_again` for many reminders at once, published in batches."""
-    return _send_many(
-        reminders, (ReminderStatus.SENT, ReminderStatus.FAILED), "sent again", new_date=True
+    return _send_many(reminders, SENDABLE_AGAIN, "sent again", new_date=True)
+
+
+@transaction.atomic
+def reminders_mark_sent(*, reminders: Iterable[Reminder]) -> BulkChange:
+    """Record that reminders whose outcome was unknown did arrive (staff checked with
+    the recipient or the server's log): ``sent``, at the time of that attempt."""
+    locked = _locked_in_order(reminders)
+    changed, refused = _split(locked, (ReminderStatus.UNKNOWN,), "marked sent")
+    for reminder in changed:
+        # When the unknown outcome was recorded: right after the body went out.
+        Reminder.objects.filter(pk=reminder.pk).end_claim(
+            ReminderStatus.SENT, sent_at=reminder.updated
+        )
+    changed = list(Reminder.objects.filter(pk__in=[r.pk for r in changed]).order_by("pk"))
+    return BulkChange(changed=changed, refused=refused)
+
+
+def reminders_cancel_for_user(*, user_id: int) -> int:
+    """Cancel the pending emails of a user who is being deleted; returns how many.
+
+    Called inside the deletion's transaction (``signals.user_deleting``), before the
+    reminders' ``user`` is set to NULL: a deleted user gets no welcome email. A
+    reminder a worker has already claimed (``sending``) is left to finish; one UPDATE
+    conditional on ``pending`` decides which of the two comes first.
+    """
+    now = timezone.now()
+    return (
+        Reminder.objects.pending()
+        .filter(user_id=user_id)
+        .end_claim(
+            ReminderStatus.CANCELLED,
+            last_error="Cancelled: its user was deleted.",
+            updated=now,
+        )
     )
 
 
 def _send_many(
     reminders: Iterable[Reminder], allowed: tuple[str, ...], action: str, *, new_date: bool
 ) -> BulkChange:
-    pks = [reminder.pk for reminder in reminders]
+    changed, refused = _split(_locked_in_order(reminders), allowed, action)
+    if changed:
+        ids = [reminder.pk for reminder in changed]
+        _make_due_now(ids, new_date=new_date)
+        changed = list(Reminder.objects.filter(pk__in=ids).order_by("pk"))
+    return BulkChange(changed=changed, refused=refused)
+
+
+def _locked_in_order(reminders: Iterable[Reminder]) -> list[Reminder]:
     # Row locks in primary-key order, as every claim takes them: no deadlock with a
     # worker, and none of these can be in the middle of a send when it is changed.
-    locked = list(Reminder.objects.select_for_update().filter(pk__in=pks).order_by("pk"))
+    pks = [reminder.pk for reminder in reminders]
+    return list(Reminder.objects.select_for_update().filter(pk__in=pks).order_by("pk"))
+
+
+def _split(
+    locked: list[Reminder], allowed: tuple[str, ...], action: str
+) -> tuple[list[Reminder], list[tuple[Reminder, str]]]:
+    """Those of ``locked`` whose status allows ``action``, and the others with why not."""
     changed, refused = [], []
     for reminder in locked:
         try:
@@ -162,11 +213,7 @@ def _send_many(
             refused.append((reminder, " ".join(error.messages)))
         else:
             changed.append(reminder)
-    if changed:
-        ids = [reminder.pk for reminder in changed]
-        _make_due_now(ids, new_date=new_date)
-        changed = list(Reminder.objects.filter(pk__in=ids).order_by("pk"))
-    return BulkChange(changed=changed, refused=refused)
+    return changed, refused
 
 
 def _make_due_now(ids: list, *, new_date: bool) -> None:

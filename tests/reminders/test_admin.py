@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 
+from reminders.forms import state_token
 from reminders.models import AttemptOutcome, Reminder, ReminderAttempt, ReminderStatus
 from tests.support.polling import wait_until
 
@@ -37,6 +38,8 @@ def form_data(reminder: Reminder, **changes) -> dict:
         "date_0": local.strftime("%Y-%m-%d"),
         "date_1": local.strftime("%H:%M:%S"),
         "user": "",
+        # The state the page was opened in, as the change page's hidden field carries it.
+        "seen": state_token(reminder) if reminder.pk and reminder.updated else "",
         # The attempts inline (read-only): its management form, as a browser sends it.
         "attempt_history-TOTAL_FORMS": "0",
         "attempt_history-INITIAL_FORMS": "0",

@@ -124,6 +124,7 @@ def test_batch_in_a_transaction_sends_over_one_connection_and_marks_each_sent(
         "sent": 5,
         "failed": [],
         "retry": [],
+        "unknown": [],
         "released": 0,
         "connections": 1,
     }

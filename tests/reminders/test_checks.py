@@ -69,9 +69,27 @@ def test_the_defaults_pass_on_every_broker(url: str, options: dict) -> None:
             ["REMINDERS_LEASE (300 s)", "CELERY_TASK_TIME_LIMIT (300 s)"],
         ),
         (
-            {"REMINDERS_BATCH_DEADLINE": 240},
+            # A short DATA wait, so that only the soft limit is crossed (not E020).
+            {"REMINDERS_BATCH_DEADLINE": 240, "REMINDERS_SMTP_DATA_TIMEOUT": 20},
             "reminders.E002",
             ["REMINDERS_BATCH_DEADLINE (240 s)", "CELERY_TASK_SOFT_TIME_LIMIT (240 s)"],
+        ),
+        (
+            # RFC 5321's 10 minutes with the default limits: a batch's last email would
+            # outlive the hard time limit.
+            {"REMINDERS_SMTP_DATA_TIMEOUT": 600, "EMAIL_TIMEOUT": 10},
+            "reminders.E020",
+            [
+                "REMINDERS_BATCH_DEADLINE (60 s)",
+                "EMAIL_TIMEOUT (10 s)",
+                "REMINDERS_SMTP_DATA_TIMEOUT (600 s)",
+                "CELERY_TASK_TIME_LIMIT (300 s)",
+            ],
+        ),
+        (
+            {"REMINDERS_SMTP_DATA_TIMEOUT": 5, "EMAIL_TIMEOUT": 10},
+            "reminders.E021",
+            ["REMINDERS_SMTP_DATA_TIMEOUT (5 s)", "EMAIL_TIMEOUT (10 s)"],
         ),
         (
             {"REMINDERS_DIGEST_DEADLINE": 250},
@@ -132,6 +150,8 @@ def test_the_defaults_pass_on_every_broker(url: str, options: dict) -> None:
     ids=[
         "lease-vs-time-limit",
         "batch-deadline-vs-soft-limit",
+        "data-timeout-vs-hard-limit",
+        "data-timeout-vs-email-timeout",
         "digest-deadline-vs-soft-limit",
         "soft-vs-hard-limit",
         "eta-horizon-vs-rabbitmq",

@@ -6,6 +6,7 @@ The ``smtp_server`` fixture of ``tests/conftest.py`` starts one and points Djang
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -23,11 +24,19 @@ class SMTPRecorder:
 
     ``refuse[address] = "550 5.1.1 No such user"`` refuses that recipient with that
     reply (a 4xx reply is a temporary refusal, a 5xx a permanent one).
+
+    ``data_reply_delay`` (seconds) makes the server store each message, then wait that
+    long before answering the final dot, as a busy relay or a content filter does;
+    ``data_reply_delays`` does it for the messages to the addresses it names only.
+    ``drop_after_data`` stores the message and closes the connection without a reply.
     """
 
     messages: list[EmailMessage] = field(default_factory=list)
     refuse: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    data_reply_delay: float = 0.0
+    data_reply_delays: dict[str, float] = field(default_factory=dict)
+    drop_after_data: bool = False
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         reply = self.refuse.get(address)
@@ -40,6 +49,15 @@ class SMTPRecorder:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:
             self.messages.append(message)
+        delay = max(
+            [self.data_reply_delay]
+            + [self.data_reply_delays.get(address, 0.0) for address in envelope.rcpt_tos]
+        )
+        if delay:
+            await asyncio.sleep(delay)
+        if self.drop_after_data:
+            server.transport.close()
+            return None
         return "250 Message accepted for delivery"
 
     def to(self, address: str) -> list[EmailMessage]:

@@ -31,6 +31,9 @@ REMINDERS_BEAT_ALERT = env.int("REMINDERS_BEAT_ALERT", default=180)
 # far apart, then the reminder is left for dispatch_due.
 REMINDERS_PUBLISH_MAX_RETRIES = env.int("REMINDERS_PUBLISH_MAX_RETRIES", default=1)
 REMINDERS_PUBLISH_RETRY_INTERVAL = env.float("REMINDERS_PUBLISH_RETRY_INTERVAL", default=0.2)
+# Seconds to wait for the SMTP server's reply to the end of DATA (every other command
+# waits EMAIL_TIMEOUT); no reply in time is "outcome unknown", never resent by itself.
+REMINDERS_SMTP_DATA_TIMEOUT = env.int("REMINDERS_SMTP_DATA_TIMEOUT", default=180)
 # Reminders dispatch_due publishes per run; a run that reaches it queues the next at once.
 REMINDERS_DISPATCH_BATCH = env.int("REMINDERS_DISPATCH_BATCH", default=5000)
 # A backlog is sent in batches of this many: one claim UPDATE per batch.

@@ -14,12 +14,20 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.db import transaction
 
+from config.client_ip import client_ip
+
 from .services import user_onboard
 
 logger = logging.getLogger(__name__)
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def get_client_ip(self, request) -> str:
+        # allauth's rate limits key on this: the one reading of the client's address
+        # every limit shares (TRUSTED_PROXY_COUNT). allauth's own raises
+        # ImproperlyConfigured, a 500, when X-Forwarded-For is shorter than expected.
+        return client_ip(request)
+
     def save_user(self, request, user, form, commit=True):
         if not commit:
             return super().save_user(request, user, form, commit=False)

@@ -19,11 +19,11 @@ from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import AuthenticationFailed, ParseError
+from rest_framework.exceptions import APIException, AuthenticationFailed, ParseError
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
-from rest_framework.throttling import ScopedRateThrottle
+
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer as JWTRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
@@ -31,6 +31,8 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from config.api_parsing import body_limit_message
+from config.lockout import lockout_message
+from config.throttling import ScopedRateThrottle
 
 
 # ERRORS
@@ -153,11 +155,27 @@ class TokenObtainView(TokenObtainPairView):
     throttle_scope = "token"
 
     @extend_schema(
-        responses={200: TokenObtainPairResponseSerializer, 401: ErrorDetailSerializer},
+        responses={
+            200: TokenObtainPairResponseSerializer,
+            401: ErrorDetailSerializer,
+            429: ErrorDetailSerializer,
+        },
         auth=[],
     )
     def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
+        try:
+            return super().post(request, *args, **kwargs)
+        except AuthenticationFailed:
+            # The login lockout (config/lockout.py) refused the account, or this
+            # failure reached the limit: say so, as the pages do, not "wrong password".
+            if getattr(request, "axes_locked_out", False):
+                raise LoginLockedOut(lockout_message(request)) from None
+            raise
+
+
+class LoginLockedOut(APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "login_locked_out"
 
 
 class TokenRefreshSerializer(JWTRefreshSerializer):

@@ -103,6 +103,8 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.google",
     "captcha",
     "django_recaptcha",
+    # The login lockout of the three login doors (config/lockout.py).
+    "axes",
     # The API (components/api.py).
     "rest_framework",
     "rest_framework_simplejwt",
@@ -118,6 +120,8 @@ INSTALLED_APPS = [
 # https://docs.djangoproject.com/en/5.2/topics/auth/customizing/
 AUTH_USER_MODEL = "blog.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out account before any password is checked (config/lockout.py).
+    "config.lockout.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -158,6 +162,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Last: turns a login the lockout refused into its 429 (config/lockout.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 # REQUESTS
@@ -260,6 +266,7 @@ LOGGING = {
 
 # INTEGRATIONS
 # ------------------------------------------------------------------------------
+from .components.proxies import *  # noqa: E402, F403
 from .components.accounts import *  # noqa: E402, F403
 from .components.api import *  # noqa: E402, F403
 from .components.blog import *  # noqa: E402, F403

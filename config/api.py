@@ -23,7 +23,6 @@ from rest_framework.exceptions import APIException, AuthenticationFailed, ParseE
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
-
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer as JWTRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings

@@ -266,11 +266,11 @@ LOGGING = {
 
 # INTEGRATIONS
 # ------------------------------------------------------------------------------
-from .components.proxies import *  # noqa: E402, F403
 from .components.accounts import *  # noqa: E402, F403
 from .components.api import *  # noqa: E402, F403
 from .components.blog import *  # noqa: E402, F403
 from .components.celery import *  # noqa: E402, F403
 from .components.csp import *  # noqa: E402, F403
 from .components.monitoring import *  # noqa: E402, F403
+from .components.proxies import *  # noqa: E402, F403
 from .components.reminders import *  # noqa: E402, F403

@@ -24,13 +24,14 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer as JWTRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from config.api_parsing import body_limit_message
-from config.lockout import lockout_message
+from config.lockout import lockout_message, login_succeeded
 from config.throttling import ScopedRateThrottle
 
 
@@ -147,8 +148,17 @@ class TokenRefreshResponseSerializer(serializers.Serializer):
     )
 
 
+class TokenObtainSerializer(TokenObtainPairSerializer):
+    def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+        data = super().validate(attrs)
+        login_succeeded(self.context["request"], self.user)
+        return data
+
+
 class TokenObtainView(TokenObtainPairView):
     """Exchange a username and password for an access and a refresh token."""
+
+    serializer_class = TokenObtainSerializer
 
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"

@@ -12,8 +12,10 @@ address is ``config.client_ip.client_ip``'s, like every other limit's.
 from __future__ import annotations
 
 from axes.backends import AxesStandaloneBackend
+from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_cool_off
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
@@ -51,7 +53,20 @@ def login_identifier(request: HttpRequest, credentials: dict | None) -> str | No
             value = None
     if not isinstance(value, str):
         return None
-    return value.strip().lower()[:255] or None
+    value = value.strip().lower()[:255]
+    if "@" in value:
+        # allauth's form takes the email too: count it against the account it names, so
+        # that alternating the username and the email buys no extra guesses.
+        user = get_user_model().objects.filter(email__iexact=value).only("username").first()
+        if user is not None:
+            value = user.get_username().lower()
+    return value or None
+
+
+def login_succeeded(request: HttpRequest, user) -> None:
+    """A door that signs no session in (the API's token endpoint) reports its good
+    password here, so it resets the count as a page login does."""
+    AxesProxyHandler.user_logged_in(sender=None, request=request, user=user)
 
 
 def lockout_message(request: HttpRequest | None = None) -> str:

@@ -15,6 +15,7 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.db import transaction
 
 from config.client_ip import client_ip
+from config.email_addresses import release_unverified_claims
 
 from .services import user_onboard
 
@@ -33,6 +34,8 @@ class AccountAdapter(DefaultAccountAdapter):
             return super().save_user(request, user, form, commit=False)
         with transaction.atomic():
             user = super().save_user(request, user, form, commit=True)
+            # Someone else's unverified claim on this address ends here.
+            release_unverified_claims(user)
             user_onboard(user=user)
         return user
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from config import health, metrics
+from config import email_addresses, health, metrics
 
 urlpatterns = [
     # Operators' endpoints (docs/monitoring.md): no trailing slash, as probes expect.
@@ -9,6 +9,8 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),
+    # allauth's email page, with "Make primary" refusing another account's address.
+    path("accounts/email/", email_addresses.EmailView.as_view(), name="account_email"),
     path("accounts/", include("allauth.urls")),
     path("captcha/", include("captcha.urls")),
     path("api/", include("config.api_router")),

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django_recaptcha.widgets import ReCaptchaV2Checkbox
 
 from config.email_addresses import email_claimed
+from config.validators import deliverable_email
 
 from .models import COMMENT_TEXT_MAX_LENGTH, POST_TITLE_MAX_LENGTH, Comment, Post, User
 from .search import SearchQuery, parse_query
@@ -188,6 +189,8 @@ class SignupForm(AllauthSignupForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["captcha"] = captcha_field()
+        # Before allauth lower-cases it (which folds U+212A, the Kelvin sign, into "k").
+        self.fields["email"].validators.append(deliverable_email)
 
     def validate_unique_email(self, value: str) -> str:
         # Taken only when another account holds it for real (config/email_addresses.py):

@@ -33,6 +33,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 from config.api_parsing import body_limit_message
 from config.lockout import lockout_message, login_succeeded
 from config.throttling import ScopedRateThrottle
+from config.validators import deliverable_email
 
 
 # ERRORS
@@ -84,7 +85,12 @@ class DateTimeField(serializers.DateTimeField):
 
 
 class StrictEmailField(serializers.EmailField):
-    """An address, and only as a string (see ``StrictCharField``)."""
+    """An address, and only as a string (see ``StrictCharField``), that the mail
+    pipeline can deliver (``config.validators.deliverable_email``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators.append(deliverable_email)
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):

@@ -9,12 +9,15 @@ another account holds it is an error on the page, not the database's ``Integrity
 
 from __future__ import annotations
 
+from allauth.account.forms import AddEmailForm as AllauthAddEmailForm
 from allauth.account.models import EmailAddress
 from allauth.account.views import EmailView as AllauthEmailView
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+
+from config.validators import deliverable_email
 
 TAKEN = "This address belongs to another account: it cannot be your primary address."
 
@@ -41,6 +44,15 @@ def release_unverified_claims(user) -> int:
         .delete()
     )
     return deleted
+
+
+class AddEmailForm(AllauthAddEmailForm):
+    """allauth's "Add email" form, refusing what the mail pipeline cannot deliver
+    (``config.validators``) before allauth lower-cases it."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].validators.append(deliverable_email)
 
 
 class EmailView(AllauthEmailView):

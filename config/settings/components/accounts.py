@@ -9,7 +9,10 @@ from ..env import env
 
 ACCOUNT_ADAPTER = "blog.adapters.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "blog.adapters.SocialAccountAdapter"
-ACCOUNT_FORMS = {"signup": "blog.forms.SignupForm"}
+ACCOUNT_FORMS = {
+    "signup": "blog.forms.SignupForm",
+    "add_email": "config.email_addresses.AddEmailForm",
+}
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
 ACCOUNT_UNIQUE_EMAIL = True

@@ -53,7 +53,8 @@ def login_identifier(request: HttpRequest, credentials: dict | None) -> str | No
             value = None
     if not isinstance(value, str):
         return None
-    value = value.strip().lower()[:255]
+    # Logged by axes as it is: no control character may forge a log line.
+    value = "".join(c if c.isprintable() else "?" for c in value.strip().lower()[:255])
     if "@" in value:
         # allauth's form takes the email too: count it against the account it names, so
         # that alternating the username and the email buys no extra guesses.

@@ -254,6 +254,9 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
         "django.request": {"filters": ["expected_client_errors"]},
+        # The login lockout: one WARNING per failed login and per lockout (account,
+        # address, user agent, path); its INFO chatter (clean-ups, start-up) is not kept.
+        "axes": {"level": "WARNING"},
         "django.server": {
             "handlers": ["django.server"],
             "filters": ["expected_client_errors"],

@@ -141,3 +141,11 @@ def test_hostile_token_bodies_are_400_or_401_never_500(body) -> None:
     response = Client().post("/api/auth/token/", body, content_type="application/json")
 
     assert response.status_code in (400, 401)
+
+
+def test_a_login_name_cannot_forge_a_log_line(staff, caplog) -> None:
+    with caplog.at_level("WARNING", logger="axes"):
+        api_token(Client(), "keeper\nWARNING forged line", "wrong")
+
+    assert caplog.records
+    assert all("\n" not in record.getMessage() for record in caplog.records)

@@ -34,7 +34,11 @@ def post_json(url: str, data: dict) -> tuple[int, dict]:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
+        body = error.read()
+        try:
+            return error.code, json.loads(body)
+        except ValueError:
+            return error.code, {"detail": body.decode(errors="replace")[:500]}
 
 
 def get_status(url: str) -> int:
@@ -58,6 +62,7 @@ def production_env(subprocess_env) -> dict[str, str]:
         "DJANGO_SECURE_SSL_REDIRECT": "False",
         "EMAIL_URL": "consolemail://",
         "API_THROTTLE_ANON": "5/minute",
+        "DJANGO_SETTINGS_MODULE": "tests.security.production_settings",
     }
     env.pop("CACHE_URL", None)
     # The deploy step that makes the database cache's table.

@@ -149,3 +149,12 @@ def test_a_login_name_cannot_forge_a_log_line(staff, caplog) -> None:
 
     assert caplog.records
     assert all("\n" not in record.getMessage() for record in caplog.records)
+
+
+def test_the_admin_login_shares_allauths_per_address_login_limit(settings) -> None:
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login": "3/m/ip"}
+    # Three different accounts: the lockout (per account) stays out of it.
+    answers = [admin_login(Client(), f"nobody{n}", "wrong").status_code for n in range(4)]
+
+    assert answers == [200, 200, 200, 429]
+    assert Client().get("/admin/login/").status_code == 200  # showing the form is free

@@ -30,6 +30,7 @@ $(VENV)/.production: $(BIN)/python requirements/base.txt requirements/production
 
 migrate: $(VENV)/.local
 	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py setup_periodic_tasks
 
 # Demo users, posts, tags and comments; idempotent (passwords are printed once).

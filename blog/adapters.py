@@ -16,6 +16,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import translation
 
+from config.client_ip import client_ip
+from config.email_addresses import release_unverified_claims
+
 from .services import user_onboard
 
 logger = logging.getLogger(__name__)
@@ -29,6 +32,12 @@ def user_language(request) -> str:
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def get_client_ip(self, request) -> str:
+        # allauth's rate limits key on this: the one reading of the client's address
+        # every limit shares (TRUSTED_PROXY_COUNT). allauth's own raises
+        # ImproperlyConfigured, a 500, when X-Forwarded-For is shorter than expected.
+        return client_ip(request)
+
     def save_user(self, request, user, form, commit=True):
         if not commit:
             return super().save_user(request, user, form, commit=False)
@@ -37,6 +46,8 @@ class AccountAdapter(DefaultAccountAdapter):
         user.language = user_language(request)
         with transaction.atomic():
             user = super().save_user(request, user, form, commit=True)
+            # Someone else's unverified claim on this address ends here.
+            release_unverified_claims(user)
             user_onboard(user=user)
         return user
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 import django_recaptcha.fields
+from allauth.account.adapter import get_adapter
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from captcha.fields import CaptchaField
 from django import forms
@@ -20,6 +21,9 @@ from django.forms.utils import ErrorDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_recaptcha.widgets import ReCaptchaV2Checkbox
+
+from config.email_addresses import email_claimed
+from config.validators import deliverable_email
 
 from . import images
 from .models import (
@@ -279,6 +283,16 @@ class SignupForm(AllauthSignupForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["captcha"] = captcha_field()
+        # Before allauth lower-cases it (which folds U+212A, the Kelvin sign, into "k").
+        self.fields["email"].validators.append(deliverable_email)
+
+    def validate_unique_email(self, value: str) -> str:
+        # Taken only when another account holds it for real (config/email_addresses.py):
+        # an address someone added to their account without verifying it is not theirs.
+        if email_claimed(value):
+            raise get_adapter().validation_error("email_taken")
+        self.account_already_exists = False
+        return get_adapter().validate_unique_email(value)
 
     def full_clean(self) -> None:
         if not self.is_bound:

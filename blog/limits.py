@@ -4,7 +4,9 @@ The counters live in Django's cache, so with ``CACHE_URL=redis://…`` every web
 counts together (with the default per-process cache each process counts alone). Each
 limit is a window that opens with the first comment: ``cache.add`` opens it,
 ``cache.incr`` counts atomically, so two requests at once can never both take the last
-place; once it has expired the next comment opens a new one.
+place; once it has expired the next comment opens a new one. The address is
+``config.client_ip.client_ip``: behind ``TRUSTED_PROXY_COUNT`` proxies, the real
+client's, as for every other limit.
 """
 
 from __future__ import annotations
@@ -15,16 +17,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest
+
+from config.client_ip import client_ip
+
+__all__ = ["CommentRefusal", "client_ip", "comment_rate_take"]
 
 ACCOUNT_WINDOW = 60
 ADDRESS_WINDOW = 3600
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The client's address. The one place it is read: when the trusted-proxy setting
-    lands, this is the line that changes (``REMOTE_ADDR`` is the proxy's behind one)."""
-    return request.META.get("REMOTE_ADDR") or "unknown"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.validators import deliverable_email
+
 from .rendering import excerpt_from_html, render_markdown, unique_slug
 from .validators import no_control_characters, publish_date_in_range
 
@@ -23,7 +25,7 @@ RESERVED_POST_SLUGS = frozenset({"new"})
 class User(AbstractUser):
     """A person with an account: a custom model from the start, email required and unique."""
 
-    email = models.EmailField(_("email address"), unique=True)
+    email = models.EmailField(_("email address"), unique=True, validators=[deliverable_email])
     receives_digest = models.BooleanField(
         _("receives the weekly digest"),
         default=False,

@@ -19,18 +19,21 @@ from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import AuthenticationFailed, ParseError
+from rest_framework.exceptions import APIException, AuthenticationFailed, ParseError
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer as JWTRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from config.api_parsing import body_limit_message
+from config.lockout import lockout_message, login_succeeded
+from config.throttling import ScopedRateThrottle
+from config.validators import deliverable_email
 
 
 # ERRORS
@@ -82,7 +85,12 @@ class DateTimeField(serializers.DateTimeField):
 
 
 class StrictEmailField(serializers.EmailField):
-    """An address, and only as a string (see ``StrictCharField``)."""
+    """An address, and only as a string (see ``StrictCharField``), that the mail
+    pipeline can deliver (``config.validators.deliverable_email``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators.append(deliverable_email)
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
@@ -146,18 +154,43 @@ class TokenRefreshResponseSerializer(serializers.Serializer):
     )
 
 
+class TokenObtainSerializer(TokenObtainPairSerializer):
+    def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+        data = super().validate(attrs)
+        login_succeeded(self.context["request"], self.user)
+        return data
+
+
 class TokenObtainView(TokenObtainPairView):
     """Exchange a username and password for an access and a refresh token."""
+
+    serializer_class = TokenObtainSerializer
 
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
 
     @extend_schema(
-        responses={200: TokenObtainPairResponseSerializer, 401: ErrorDetailSerializer},
+        responses={
+            200: TokenObtainPairResponseSerializer,
+            401: ErrorDetailSerializer,
+            429: ErrorDetailSerializer,
+        },
         auth=[],
     )
     def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
+        try:
+            return super().post(request, *args, **kwargs)
+        except AuthenticationFailed:
+            # The login lockout (config/lockout.py) refused the account, or this
+            # failure reached the limit: say so, as the pages do, not "wrong password".
+            if getattr(request, "axes_locked_out", False):
+                raise LoginLockedOut(lockout_message(request)) from None
+            raise
+
+
+class LoginLockedOut(APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "login_locked_out"
 
 
 class TokenRefreshSerializer(JWTRefreshSerializer):

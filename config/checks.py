@@ -76,3 +76,40 @@ def site_url(app_configs, **kwargs) -> list[CheckMessage]:
             id="config.E003",
         )
     ]
+
+
+# What production uses unless CACHE_URL names another shared cache (Redis).
+PRODUCTION_CACHE_URL = "dbcache://lightblog_cache"
+PER_PROCESS_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+}
+
+
+def per_process_cache_problem(caches: dict[str, dict]) -> str | None:
+    """Why the default cache cannot hold the site's limits, or None when it can.
+
+    A local-memory cache is one per process: with two gunicorn workers every rate limit
+    and throttle lets twice as much through, and a restart forgets them; the dummy cache
+    counts nothing at all.
+    """
+    backend = caches.get("default", {}).get("BACKEND", "")
+    if backend in PER_PROCESS_CACHES:
+        return f"The default cache is {backend.rsplit('.', 1)[-1]}, one per process"
+    return None
+
+
+@register(Tags.security, Tags.caches, deploy=True)
+def shared_cache(app_configs, **kwargs) -> list[CheckMessage]:
+    """The rate limits and throttles count in the default cache."""
+    problem = per_process_cache_problem(settings.CACHES)
+    if problem is None:
+        return []
+    return [
+        Error(
+            f"{problem}: each web process counts rate limits and throttles on its own.",
+            hint=f"Set CACHE_URL to a shared cache: {PRODUCTION_CACHE_URL} (then "
+            "`manage.py createcachetable`) or redis://host:6379/2.",
+            id="config.E010",
+        )
+    ]

@@ -1,10 +1,11 @@
+from allauth.decorators import rate_limit
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
 from blog import views as blog_views
 from blog.views.media import media_file
-from config import health, metrics
+from config import email_addresses, health, metrics
 
 admin.site.site_header = "Lightblog administration"
 admin.site.site_title = "Lightblog admin"
@@ -17,7 +18,12 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
+    # The admin's login counts against the same per-address login limit as allauth's
+    # (ACCOUNT_RATE_LIMIT_LOGIN), besides the lockout of all three doors (docs/security.md).
+    path("admin/login/", rate_limit(action="login")(admin.site.login)),
     path("admin/", admin.site.urls),
+    # allauth's email page, with "Make primary" refusing another account's address.
+    path("accounts/email/", email_addresses.EmailView.as_view(), name="account_email"),
     path("accounts/", include("allauth.urls")),
     path("captcha/", include("captcha.urls")),
     path("api/", include("config.api_router")),

@@ -28,6 +28,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.validators import deliverable_email
+
 from .mail.messages import message_id_domain
 
 DEFAULT_SUBJECT = "Welcome!"
@@ -94,7 +96,7 @@ class Reminder(models.Model):
     # be guessable or collide across databases.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     date = models.DateTimeField(_("date"), help_text=_("When to send the email."))
-    email = models.EmailField(_("email"))
+    email = models.EmailField(_("email"), validators=[deliverable_email])
     subject = models.CharField(
         _("subject"),
         max_length=SUBJECT_MAX_LENGTH,

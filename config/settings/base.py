@@ -112,6 +112,8 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.google",
     "captcha",
     "django_recaptcha",
+    # The login lockout of the three login doors (config/lockout.py).
+    "axes",
     # The API (components/api.py).
     "rest_framework",
     "rest_framework_simplejwt",
@@ -127,6 +129,8 @@ INSTALLED_APPS = [
 # https://docs.djangoproject.com/en/5.2/topics/auth/customizing/
 AUTH_USER_MODEL = "blog.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out account before any password is checked (config/lockout.py).
+    "config.lockout.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -171,6 +175,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Last: turns a login the lockout refused into its 429 (config/lockout.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 # REQUESTS
@@ -264,6 +270,9 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
         "django.request": {"filters": ["expected_client_errors"]},
+        # The login lockout: one WARNING per failed login and per lockout (account,
+        # address, user agent, path); its INFO chatter (clean-ups, start-up) is not kept.
+        "axes": {"level": "WARNING"},
         "django.server": {
             "handlers": ["django.server"],
             "filters": ["expected_client_errors"],
@@ -282,4 +291,5 @@ from .components.blog import *  # noqa: E402, F403
 from .components.celery import *  # noqa: E402, F403
 from .components.csp import *  # noqa: E402, F403
 from .components.monitoring import *  # noqa: E402, F403
+from .components.proxies import *  # noqa: E402, F403
 from .components.reminders import *  # noqa: E402, F403

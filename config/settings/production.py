@@ -6,7 +6,7 @@ The secrets below have no default: a missing one stops start-up with
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.checks import jwt_signing_key_problem
+from config.checks import PRODUCTION_CACHE_URL, jwt_signing_key_problem, per_process_cache_problem
 
 from .base import *  # noqa: F403
 from .base import database_from_url
@@ -25,6 +25,17 @@ if not ALLOWED_HOSTS:
 # DATABASES
 # ------------------------------------------------------------------------------
 DATABASES = {"default": database_from_url(env.str("DATABASE_URL"))}
+
+# CACHES
+# ------------------------------------------------------------------------------
+# Shared by every web process: the rate limits, the API's throttles and the cached pages
+# count once for the site, not once per gunicorn worker, and survive a restart. Django's
+# database cache needs no other server (its table: `manage.py createcachetable`, which
+# `make migrate` and docs/deployment.md run); CACHE_URL=redis://... where there is one.
+CACHES = {"default": env.cache_url("CACHE_URL", default=PRODUCTION_CACHE_URL)}
+CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 10_000)
+if _cache_problem := per_process_cache_problem(CACHES):
+    raise ImproperlyConfigured(f"{_cache_problem}: set CACHE_URL to a shared cache")
 
 # API
 # ------------------------------------------------------------------------------

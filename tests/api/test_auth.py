@@ -114,8 +114,10 @@ def test_tokens_are_signed_with_the_jwt_key_not_the_secret_key(user) -> None:
 
 def test_token_endpoint_is_throttled_per_client(api_client, user) -> None:
     limit = int(api_settings.DEFAULT_THROTTLE_RATES["token"].split("/")[0])
-    for _ in range(limit):
-        response = api_client.post(TOKEN_URL, {"username": "ada", "password": "guess"})
+    # A different account each time: the throttle counts the client, whatever account
+    # it tries (the lockout, per account, would answer first for one account).
+    for attempt in range(limit):
+        response = api_client.post(TOKEN_URL, {"username": f"ada{attempt}", "password": "guess"})
         assert response.status_code == 401
 
     response = api_client.post(TOKEN_URL, {"username": "ada", "password": PASSWORD})

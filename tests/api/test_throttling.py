@@ -10,6 +10,7 @@ import pytest
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from config.throttling import ClientIPMixin, ScopedRateThrottle
 from tests.conftest import BASE_DIR
 
 from .conftest import client_for
@@ -80,3 +81,34 @@ def test_rates_and_token_lifetime_come_from_the_environment() -> None:
         "25",
         "300.0",
     ]
+
+
+def test_one_trusted_proxy_setting_feeds_drf_allauth_and_the_lockout() -> None:
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.TRUSTED_PROXY_COUNT, s.REST_FRAMEWORK['NUM_PROXIES'], "
+        "s.ALLAUTH_TRUSTED_PROXY_COUNT, s.AXES_CLIENT_IP_CALLABLE)"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "TRUSTED_PROXY_COUNT": "2",
+    }
+
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["2", "2", "2", "config.client_ip.client_ip"]
+
+
+def test_the_throttles_key_on_the_client_ip_function() -> None:
+    classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, ScopedRateThrottle]
+
+    assert all(issubclass(cls, ClientIPMixin) for cls in classes)

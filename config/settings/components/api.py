@@ -6,6 +6,7 @@ The API is a second door onto the same services and permission rules as the page
 from datetime import timedelta
 
 from ..env import env
+from .proxies import TRUSTED_PROXY_COUNT
 
 # https://www.django-rest-framework.org/api-guide/settings/
 REST_FRAMEWORK = {
@@ -21,10 +22,13 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "config.api.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "config.throttling.AnonRateThrottle",
+        "config.throttling.UserRateThrottle",
     ],
-    # Counters live in the default cache (per process unless CACHES is shared).
+    # Throttles key on config.client_ip.client_ip (config/throttling.py); DRF's own
+    # reading of X-Forwarded-For is limited to the same trusted proxies.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
+    # Counters live in the default cache (shared in production: production.py).
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
         "user": env.str("API_THROTTLE_USER", default="600/minute"),

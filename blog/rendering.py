@@ -1,19 +1,67 @@
-"""Markdown to safe HTML, and slugs: pure functions the models call when saving."""
+"""Markdown to safe HTML, and slugs: pure functions the models call when saving.
+
+The renderer is markdown-it-py (CommonMark, linear in its input) with the extensions
+posts were written for (tables, fenced code, ``[TOC]``), and a budget: parsing counts
+its steps and stops, refusing the text, past ``BLOG_MARKDOWN_MAX_STEPS``; nesting and
+the size of the HTML are bounded too (docs/security.md, "Bounded rendering").
+"""
 
 from __future__ import annotations
 
-import markdown
+import functools
+import re
+import unicodedata
+
 import nh3
+from django.conf import settings
 from django.db import models
 from django.utils.text import Truncator, slugify
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
 
 # What a post may contain once rendered. No <h1> (the page title is the only one),
 # no script, style, iframe, form or event attribute; links only to http(s) and mail.
+# One entry a line, so that additions from parallel work merge without conflicts.
 ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em",
-    "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre", "s",
-    "strong", "sub", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul",
-}  # fmt: skip
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "dd",
+    "del",
+    "dl",
+    "dt",
+    "em",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "s",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+}
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "abbr": {"title"},
@@ -25,27 +73,192 @@ ALLOWED_ATTRIBUTES = {
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 EXCERPT_WORDS = 60
 
-MARKDOWN_EXTENSIONS = ["fenced_code", "tables", "sane_lists", "toc"]
-MARKDOWN_CONFIG = {
-    # "# Heading" in a post becomes <h2>: the page's <h1> is the post's title.
-    "toc": {"baselevel": 2},
-    "tables": {"use_align_attribute": True},
-}
+# Block nesting (quotes, lists, list items) deeper than this is refused: markdown-it
+# would silently drop what is deeper, and nothing a post needs is nested so deep.
+MAX_NESTING = 20
+# The rendered HTML (before sanitizing) is refused past this many characters: one
+# reference link with a long URL, used thousands of times, would otherwise make a
+# gigabyte of HTML from 100,000 characters of text.
+MAX_HTML_CHARS = 2_000_000
+TOC_MARKER = "[TOC]"
 
 
-def render_markdown(text: str) -> str:
-    """Markdown rendered to HTML, then sanitized: raw HTML in the Markdown is allowed
-    through only as far as the allow-lists above."""
-    html = markdown.markdown(
-        text, extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_CONFIG
+class RenderRefused(ValueError):
+    """The text would cost more than the rendering budget; the message is for its author."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class _Budget:
+    __slots__ = ("steps",)
+
+    def __init__(self, steps: int) -> None:
+        self.steps = steps
+
+
+def _spend(env: dict) -> None:
+    budget: _Budget = env["budget"]
+    budget.steps -= 1
+    if budget.steps < 0:
+        raise RenderRefused(
+            f"This text has too much Markdown to render (more than "
+            f"{settings.BLOG_MARKDOWN_MAX_STEPS:,} elements: brackets, emphasis, links, "
+            f"lines, table cells): split it into several posts or use less markup.",
+            code="markdown_budget",
+        )
+
+
+def _inline_step(state: StateInline, silent: bool) -> bool:
+    """First inline rule: pays one step for every position the inline rules try
+    (including the look-ahead of link labels), then lets the real rules run."""
+    _spend(state.env)
+    return False
+
+
+def _block_step(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    """First block rule: pays one step a block start or continuation line, and
+    refuses nesting that markdown-it would truncate."""
+    if state.level >= MAX_NESTING:
+        raise RenderRefused(
+            f"This text nests quotes or lists too deeply (more than {MAX_NESTING} "
+            f"levels): flatten it.",
+            code="markdown_nesting",
+        )
+    _spend(state.env)
+    return False
+
+
+def _shift_headings(state: StateCore) -> None:
+    """ "# Heading" becomes <h2>: the page's <h1> is the post's title."""
+    for token in state.tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(int(token.tag[1]) + 1, 6)}"
+
+
+def _align_cells(state: StateCore) -> None:
+    """Table alignment as the ``align`` attribute the sanitizer allows (not a style)."""
+    for token in state.tokens:
+        if token.type in ("th_open", "td_open") and "style" in token.attrs:
+            token.attrs = {"align": str(token.attrs["style"]).removeprefix("text-align:")}
+
+
+def heading_slug(text: str) -> str:
+    """The anchor Python-Markdown's ``toc`` extension gave a heading (ASCII, hyphens)."""
+    value = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    value = re.sub(r"[^\w\s-]", "", value).strip().lower()
+    return re.sub(r"[-\s]+", "-", value)
+
+
+def _table_of_contents(state: StateCore) -> None:
+    """A paragraph that is only ``[TOC]`` becomes the nested list of the headings,
+    linking to their anchors as Python-Markdown's ``toc`` did. Repeated titles get
+    ``_1``, ``_2``… counted once each (its linear search made 48,000 characters of
+    "# h" lines take 5 s)."""
+    tokens = state.tokens
+    markers = [
+        i
+        for i in range(1, len(tokens) - 1)
+        if tokens[i].type == "inline"
+        and tokens[i].content.strip() == TOC_MARKER
+        and tokens[i - 1].type == "paragraph_open"
+    ]
+    if not markers:
+        return
+    seen: dict[str, int] = {}
+    items = []
+    for i, token in enumerate(tokens[:-1]):
+        if token.type != "heading_open":
+            continue
+        title = "".join(
+            child.content
+            for child in tokens[i + 1].children or ()
+            if child.type in ("text", "code_inline")
+        )
+        slug = heading_slug(title) or "_"
+        n = seen.get(slug, 0)
+        seen[slug] = n + 1
+        items.append((int(token.tag[1]), f"{slug}_{n}" if n else slug, title))
+    html = []
+    depth = []
+    for level, slug, title in items:
+        while depth and depth[-1] > level:
+            html.append("</li>\n</ul>\n")
+            depth.pop()
+        if depth and depth[-1] == level:
+            html.append("</li>\n")
+        else:
+            html.append("<ul>\n")
+            depth.append(level)
+        html.append(f'<li><a href="#{escapeHtml(slug)}">{escapeHtml(title)}</a>')
+    html.append("</li>\n</ul>\n" * len(depth))
+    toc = Token("html_block", "", 0, content="".join(html))
+    for i in reversed(markers):
+        tokens[i - 1 : i + 2] = [toc]
+
+
+def _bound_output(state: StateCore) -> None:
+    """Refuse before rendering when the HTML would pass MAX_HTML_CHARS: a reference
+    link's URL is stored once and written out at every use."""
+    total = 0
+    for token in state.tokens:
+        for child in [token, *(token.children or ())]:
+            total += len(child.content) + 16
+            for value in child.attrs.values():
+                total += len(str(value)) + 8
+        if total > MAX_HTML_CHARS:
+            raise RenderRefused(
+                f"This text would render to more than {MAX_HTML_CHARS:,} characters of "
+                f"HTML (a long link used many times?): shorten it.",
+                code="markdown_output",
+            )
+
+
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING + 1})
+    md.enable("table")
+    # Every link is a link, as Python-Markdown made it; the sanitizer drops an href
+    # whose scheme it does not allow (``[x](javascript:…)`` stays a link without one).
+    md.validateLink = lambda url: True
+    md.block.ruler.before(
+        "table", "budget", _block_step, {"alt": ["paragraph", "reference", "blockquote", "list"]}
     )
+    md.inline.ruler.before("text", "budget", _inline_step)
+    md.core.ruler.push("shift_headings", _shift_headings)
+    md.core.ruler.push("align_cells", _align_cells)
+    md.core.ruler.push("table_of_contents", _table_of_contents)
+    md.core.ruler.push("bound_output", _bound_output)
+    return md
+
+
+# Built once: parsing keeps its state per call (the budget travels in ``env``).
+MARKDOWN = _markdown()
+
+
+def render_markdown(text: str, *, max_steps: int | None = None) -> str:
+    """Markdown rendered to HTML, then sanitized: raw HTML in the Markdown is allowed
+    through only as far as the allow-lists above.
+
+    Raises ``RenderRefused`` when the text needs more than ``max_steps`` parser steps
+    (default ``BLOG_MARKDOWN_MAX_STEPS``), nests too deeply or would make too much HTML.
+    """
+    steps = settings.BLOG_MARKDOWN_MAX_STEPS if max_steps is None else max_steps
+    return _render(text, steps)
+
+
+# The page's form validates the post (rendering it) and the service validates it again:
+# the second render of the same text is this cache's hit.
+@functools.lru_cache(maxsize=4)
+def _render(text: str, steps: int) -> str:
+    html = MARKDOWN.render(text, {"budget": _Budget(steps)})
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=ALLOWED_URL_SCHEMES,
         link_rel="nofollow noopener noreferrer",
-    )
+    ).rstrip("\n")
 
 
 def excerpt_from_html(html: str, words: int = EXCERPT_WORDS) -> str:

@@ -8,6 +8,7 @@ the size of the HTML are bounded too (docs/security.md, "Bounded rendering").
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import re
 import unicodedata
@@ -17,6 +18,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.text import Truncator, slugify
 from markdown_it import MarkdownIt
+from markdown_it.common.normalize_url import normalizeLink, normalizeLinkText
 from markdown_it.common.utils import escapeHtml
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore
@@ -81,6 +83,35 @@ MAX_NESTING = 20
 # gigabyte of HTML from 100,000 characters of text.
 MAX_HTML_CHARS = 2_000_000
 TOC_MARKER = "[TOC]"
+# Raw HTML elements open at once (see _bound_raw_html).
+MAX_HTML_DEPTH = 50
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)")
+_VOID_TAGS = frozenset(
+    {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+    }
+)
+# Elements an element of the same name closes (<li>a<li>b is two items, not nested).
+_SELF_CLOSING = frozenset({"dd", "dt", "li", "option", "p", "td", "th", "tr"})
+# A block line (a new block, or a line a paragraph, list or table row continues with)
+# costs this many steps: trying every block rule costs about that many inline steps.
+BLOCK_STEP = 2
+# A table cell makes three tokens, and a link's URL is parsed, percent-encoded and
+# punycoded (12,500 ``<a@b.co>`` took 1.2 s): their cost in steps.
+CELL_STEP = 2
+LINK_STEP = 8
 
 
 class RenderRefused(ValueError):
@@ -91,21 +122,19 @@ class RenderRefused(ValueError):
         self.code = code
 
 
-class _Budget:
-    __slots__ = ("steps",)
-
-    def __init__(self, steps: int) -> None:
-        self.steps = steps
+# The steps left to the render running in this thread (set by ``_render``).
+_steps_left: contextvars.ContextVar[int] = contextvars.ContextVar("markdown_steps_left")
 
 
-def _spend(env: dict) -> None:
-    budget: _Budget = env["budget"]
-    budget.steps -= 1
-    if budget.steps < 0:
+def _spend(steps: int = 1) -> None:
+    left = _steps_left.get() - steps
+    _steps_left.set(left)
+    if left < 0:
         raise RenderRefused(
             f"This text has too much Markdown to render (more than "
-            f"{settings.BLOG_MARKDOWN_MAX_STEPS:,} elements: brackets, emphasis, links, "
-            f"lines, table cells): split it into several posts or use less markup.",
+            f"{settings.BLOG_MARKDOWN_MAX_STEPS:,} steps: brackets, emphasis, links, "
+            f"lines, table cells, HTML tags): split it into several posts or use less "
+            f"markup.",
             code="markdown_budget",
         )
 
@@ -113,7 +142,7 @@ def _spend(env: dict) -> None:
 def _inline_step(state: StateInline, silent: bool) -> bool:
     """First inline rule: pays one step for every position the inline rules try
     (including the look-ahead of link labels), then lets the real rules run."""
-    _spend(state.env)
+    _spend()
     return False
 
 
@@ -126,8 +155,20 @@ def _block_step(state: StateBlock, start_line: int, end_line: int, silent: bool)
             f"levels): flatten it.",
             code="markdown_nesting",
         )
-    _spend(state.env)
+    # A table row's cells are parsed by the row's rule without asking the others.
+    line = state.src[state.bMarks[start_line] : state.eMarks[start_line]]
+    _spend(BLOCK_STEP + CELL_STEP * line.count("|"))
     return False
+
+
+def _normalize_link(url: str) -> str:
+    _spend(LINK_STEP)
+    return normalizeLink(url)
+
+
+def _normalize_link_text(url: str) -> str:
+    _spend(LINK_STEP)
+    return normalizeLinkText(url)
 
 
 def _shift_headings(state: StateCore) -> None:
@@ -198,6 +239,35 @@ def _table_of_contents(state: StateCore) -> None:
         tokens[i - 1 : i + 2] = [toc]
 
 
+def _bound_raw_html(state: StateCore) -> None:
+    """Raw HTML pays a step a tag, and its nesting is bounded: the sanitizer's parser
+    (html5ever) walks its stack of open elements at every tag, so 20,000 unclosed
+    ``<div>`` took it 2 s. The stack here follows HTML's rules just enough to err on
+    the deep side (an end tag closes up to the nearest open element of its name)."""
+    stack: list[str] = []
+    for token in state.tokens:
+        for child in [token, *(token.children or ())]:
+            if child.type not in ("html_block", "html_inline"):
+                continue
+            for match in _TAG.finditer(child.content):
+                _spend()
+                name = match.group(2).lower()
+                if name in _VOID_TAGS:
+                    continue
+                if match.group(1) or name in _SELF_CLOSING:
+                    if name in stack:
+                        del stack[len(stack) - 1 - stack[::-1].index(name) :]
+                    if match.group(1):
+                        continue
+                stack.append(name)
+                if len(stack) > MAX_HTML_DEPTH:
+                    raise RenderRefused(
+                        f"This text nests HTML elements too deeply (more than "
+                        f"{MAX_HTML_DEPTH} open at once): close them.",
+                        code="markdown_html_nesting",
+                    )
+
+
 def _bound_output(state: StateCore) -> None:
     """Refuse before rendering when the HTML would pass MAX_HTML_CHARS: a reference
     link's URL is stored once and written out at every use."""
@@ -221,18 +291,24 @@ def _markdown() -> MarkdownIt:
     # Every link is a link, as Python-Markdown made it; the sanitizer drops an href
     # whose scheme it does not allow (``[x](javascript:…)`` stays a link without one).
     md.validateLink = lambda url: True
+    md.normalizeLink = _normalize_link
+    md.normalizeLinkText = _normalize_link_text
     md.block.ruler.before(
-        "table", "budget", _block_step, {"alt": ["paragraph", "reference", "blockquote", "list"]}
+        "table",
+        "budget",
+        _block_step,
+        {"alt": ["paragraph", "reference", "blockquote", "list", "table"]},
     )
     md.inline.ruler.before("text", "budget", _inline_step)
     md.core.ruler.push("shift_headings", _shift_headings)
     md.core.ruler.push("align_cells", _align_cells)
     md.core.ruler.push("table_of_contents", _table_of_contents)
+    md.core.ruler.push("bound_raw_html", _bound_raw_html)
     md.core.ruler.push("bound_output", _bound_output)
     return md
 
 
-# Built once: parsing keeps its state per call (the budget travels in ``env``).
+# Built once: parsing keeps its state per call, the budget in a context variable.
 MARKDOWN = _markdown()
 
 
@@ -247,11 +323,25 @@ def render_markdown(text: str, *, max_steps: int | None = None) -> str:
     return _render(text, steps)
 
 
+def markdown_steps(text: str) -> int:
+    """The steps rendering ``text`` takes (for the tests and bench/render.py)."""
+    reset = _steps_left.set(2**62)
+    try:
+        MARKDOWN.render(text)
+        return 2**62 - _steps_left.get()
+    finally:
+        _steps_left.reset(reset)
+
+
 # The page's form validates the post (rendering it) and the service validates it again:
 # the second render of the same text is this cache's hit.
 @functools.lru_cache(maxsize=4)
 def _render(text: str, steps: int) -> str:
-    html = MARKDOWN.render(text, {"budget": _Budget(steps)})
+    reset = _steps_left.set(steps)
+    try:
+        html = MARKDOWN.render(text)
+    finally:
+        _steps_left.reset(reset)
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

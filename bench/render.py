@@ -28,7 +28,7 @@ from bench import harness
 SIZES = (6_000, 100_000)
 CAP = float(os.environ.get("BENCH_RENDER_CAP", "10"))
 RUNS = 3
-BISECTIONS = 9
+BISECTIONS = 12
 TARGET_SECONDS = 0.2
 
 

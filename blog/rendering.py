@@ -110,8 +110,9 @@ _SELF_CLOSING = frozenset({"dd", "dt", "li", "option", "p", "td", "th", "tr"})
 BLOCK_STEP = 2
 # A table cell makes three tokens, and a link's URL is parsed, percent-encoded and
 # punycoded (12,500 ``<a@b.co>`` took 1.2 s): their cost in steps.
-CELL_STEP = 2
+CELL_STEP = 3
 LINK_STEP = 8
+IMAGE_STEP = 2
 
 
 class RenderRefused(ValueError):
@@ -142,8 +143,15 @@ def _spend(steps: int = 1) -> None:
 def _inline_step(state: StateInline, silent: bool) -> bool:
     """First inline rule: pays one step for every position the inline rules try
     (including the look-ahead of link labels), then lets the real rules run."""
-    _spend()
+    # An image costs its "!" and then the link its "[" starts.
+    _spend(IMAGE_STEP if state.src[state.pos] == "!" else 1)
     return False
+
+
+def _inline_tokens_step(state: StateCore) -> None:
+    """Before the inline parse: each paragraph, heading or table cell it will parse
+    costs a step of setting up, whatever its length."""
+    _spend(sum(token.type == "inline" for token in state.tokens))
 
 
 def _block_step(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
@@ -300,6 +308,7 @@ def _markdown() -> MarkdownIt:
         {"alt": ["paragraph", "reference", "blockquote", "list", "table"]},
     )
     md.inline.ruler.before("text", "budget", _inline_step)
+    md.core.ruler.before("inline", "budget_inline_tokens", _inline_tokens_step)
     md.core.ruler.push("shift_headings", _shift_headings)
     md.core.ruler.push("align_cells", _align_cells)
     md.core.ruler.push("table_of_contents", _table_of_contents)

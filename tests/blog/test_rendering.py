@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from rest_framework.test import APIClient
 
+from blog.checks import markdown_budget
 from blog.models import POST_TEXT_MAX_LENGTH, Post
 from blog.rendering import (
     MAX_HTML_CHARS,
@@ -272,3 +273,12 @@ def test_the_admin_shows_the_refusal_as_a_form_error(poster) -> None:
     assert response.status_code == 200
     assert "nests quotes or lists too deeply" in response.content.decode()
     assert not Post.objects.exists()
+
+
+def test_a_budget_too_small_for_ordinary_posts_is_a_system_check_error(settings) -> None:
+    assert markdown_budget(None) == []
+
+    settings.BLOG_MARKDOWN_MAX_STEPS = 500
+
+    [error] = markdown_budget(None)
+    assert error.id == "blog.E020" and "BLOG_MARKDOWN_MAX_STEPS is 500" in error.msg

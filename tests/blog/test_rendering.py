@@ -17,15 +17,9 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from blog.checks import markdown_budget
+from blog.markdown_budget import MAX_HTML_CHARS, MAX_HTML_DEPTH, MAX_NESTING
 from blog.models import POST_TEXT_MAX_LENGTH, Post
-from blog.rendering import (
-    MAX_HTML_CHARS,
-    MAX_HTML_DEPTH,
-    MAX_NESTING,
-    RenderRefused,
-    markdown_steps,
-    render_markdown,
-)
+from blog.rendering import RenderRefused, markdown_steps, render_markdown
 from blog.services import post_create, post_update
 from tests.api.conftest import bearer
 from tests.factories import PostFactory, UserFactory

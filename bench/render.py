@@ -196,9 +196,9 @@ def run() -> list[harness.Result]:
             ],
             notes=[
                 f"Slowest refusal of a 100,000-character input: {worst_refusal * 1000:.0f} CPU ms.",
-                f"Before: each render in a child process stopped after {CAP:.0f} s "
+                f"Before: each render in a child process stopped after {CAP:.0f} s of wall clock "
                 '("> …"). After: the median of 3 runs in this process, the renderer\'s '
-                "cache cleared; the budget is BLOG_MARKDOWN_MAX_STEPS.",
+                "cache cleared; all figures CPU time; the budget is BLOG_MARKDOWN_MAX_STEPS.",
                 f"Renderers: markdown-it-py {harness._version('markdown-it-py')}, "
                 f"Python-Markdown {harness._version('Markdown')}, nh3 {harness._version('nh3')}.",
             ],

@@ -169,13 +169,23 @@ class Post(models.Model):
         if len(self.text) <= POST_TEXT_MAX_LENGTH:
             self.render()
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        post = super().from_db(db, field_names, values)
+        post._stored_text = post.__dict__.get("text")
+        return post
+
     def render(self) -> None:
         """Fill ``html`` and ``excerpt`` from ``text`` (the renderer remembers its last
         few texts, so rendering again after ``full_clean()`` costs nothing). A
-        ``ValidationError`` on ``text`` when it is over the rendering budget."""
+        ``ValidationError`` on ``text`` when it is over the rendering budget, unless the
+        text is the one stored (written before the budget, or past a lowered one): then
+        its stored HTML stays, so its other fields can still be changed."""
         try:
             self.html = render_markdown(self.text)
         except RenderRefused as refused:
+            if self.pk and self.html and self.text == getattr(self, "_stored_text", None):
+                return
             raise ValidationError(
                 {"text": ValidationError(str(refused), code=refused.code)}
             ) from refused

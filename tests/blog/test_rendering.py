@@ -216,6 +216,21 @@ def test_the_services_refuse_a_text_over_the_budget_as_a_field_error(poster) -> 
 
 
 @pytest.mark.django_db
+def test_a_stored_text_over_the_budget_keeps_its_html_while_other_fields_change(poster) -> None:
+    post = PostFactory(author=poster, text="fine")
+    # Written before the budget existed (or past a lowered one): not through a save.
+    Post.objects.filter(pk=post.pk).update(text="[" * 30_000, html="<p>old</p>")
+    post = Post.objects.get(pk=post.pk)
+
+    post_update(post=post, title="Renamed", draft=True)
+    post.refresh_from_db()
+    assert (post.title, post.is_draft, post.html) == ("Renamed", True, "<p>old</p>")
+
+    with pytest.raises(ValidationError, match="too much Markdown"):
+        post_update(post=Post.objects.get(pk=post.pk), text="![" * 15_000)
+
+
+@pytest.mark.django_db
 def test_the_editor_shows_the_refusal_as_a_form_error(poster) -> None:
     client = Client()
     client.force_login(poster)

@@ -8,7 +8,6 @@ class BlogConfig(AppConfig):
     verbose_name = "Blog"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401 (registers the system checks)
         from .models import Comment, Post, Tag, User
         from .signals import blog_content_changed, ensure_roles_after_migrate, user_saved
 

@@ -4,7 +4,9 @@ markdown-it-py parses it (docs/security.md, "Bounded rendering").
 Steps are paid by rules placed first in markdown-it's chains (so every position the
 inline parser tries, and every block line, pays before the real rules run), by link
 normalisation, and by raw HTML tags; nesting and the size of the HTML are bounded too.
-Past any bound, ``RenderRefused`` with a message for the text's author.
+Past any bound, ``RenderRefused`` with a message for the text's author. The system
+check blog.E020 (ids blog.E020 to blog.E029 are the budget's) is here, with what it
+checks, and registers when the models import the renderer.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import re
 from collections.abc import Callable, Iterator
 
 from django.conf import settings
+from django.core.checks import CheckMessage, Error, register
 from markdown_it.common.normalize_url import normalizeLink, normalizeLinkText
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore
@@ -178,3 +181,24 @@ def bound_output(state: StateCore) -> None:
                 f"HTML (a long link used many times?): shorten it.",
                 code="markdown_output",
             )
+
+
+# Fewer steps than this refuse ordinary posts: 1,000 words with a link and some
+# emphasis in every sentence take about 1,200.
+MIN_MARKDOWN_STEPS = 2_000
+
+
+@register()
+def budget_setting_check(app_configs, **kwargs) -> list[CheckMessage]:
+    """A budget too small to render ordinary posts would refuse them all."""
+    steps = settings.BLOG_MARKDOWN_MAX_STEPS
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < MIN_MARKDOWN_STEPS:
+        return [
+            Error(
+                f"BLOG_MARKDOWN_MAX_STEPS is {steps!r}: below {MIN_MARKDOWN_STEPS:,} "
+                "ordinary posts are refused as too much Markdown.",
+                hint='Leave it unset (20,000) or raise it (docs/security.md, "Bounded rendering").',
+                id="blog.E020",
+            )
+        ]
+    return []

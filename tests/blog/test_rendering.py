@@ -16,8 +16,12 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from rest_framework.test import APIClient
 
-from blog.checks import markdown_budget
-from blog.markdown_budget import MAX_HTML_CHARS, MAX_HTML_DEPTH, MAX_NESTING
+from blog.markdown_budget import (
+    MAX_HTML_CHARS,
+    MAX_HTML_DEPTH,
+    MAX_NESTING,
+    budget_setting_check,
+)
 from blog.models import POST_TEXT_MAX_LENGTH, Post
 from blog.rendering import RenderRefused, markdown_steps, render_markdown
 from blog.services import post_create, post_update
@@ -285,9 +289,9 @@ def test_the_admin_shows_the_refusal_as_a_form_error(poster) -> None:
 
 
 def test_a_budget_too_small_for_ordinary_posts_is_a_system_check_error(settings) -> None:
-    assert markdown_budget(None) == []
+    assert budget_setting_check(None) == []
 
     settings.BLOG_MARKDOWN_MAX_STEPS = 500
 
-    [error] = markdown_budget(None)
-    assert error.id == "blog.E020" and "BLOG_MARKDOWN_MAX_STEPS is 500" in error.msg
+    [error] = budget_setting_check(None)
+    assert error.id == "blog.E020" and "BLOG_MARKDOWN_MAX_STEPS is 500:" in error.msg

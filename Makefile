@@ -9,7 +9,7 @@ SERVICES_DATABASE_URL ?= mysql://root@127.0.0.1:3306/test
 SERVICES_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672//
 SERVICES_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run seed bench bench-backlog test test-services lint migrate superuser worker beat web clean
+.PHONY: run seed bench bench-backlog bench-render test test-services lint migrate superuser worker beat web clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,10 @@ bench: $(VENV)/.bench
 
 bench-backlog: $(VENV)/.bench
 	$(BIN)/python -m bench.run backlog
+
+# The worst Markdown inputs, before (Python-Markdown) and after (the budget): issue #19.
+bench-render: $(VENV)/.bench
+	$(BIN)/python -m bench.run render
 
 clean:
 	rm -rf $(VENV) var staticfiles

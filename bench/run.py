@@ -1,4 +1,4 @@
-"""Run the benchmarks: ``python -m bench.run [throughput|latency|pages|digest|backlog ...]``.
+"""Run the benchmarks: ``python -m bench.run [throughput|latency|pages|digest|backlog|render ...]``.
 
 With no name, all run in order. ``latency`` measures benchmarks 2 (response to email)
 and 3 (the publish inside the request) from the same registrations. Each prints its
@@ -12,7 +12,7 @@ import argparse
 import importlib
 import sys
 
-NAMES = ("throughput", "latency", "pages", "digest", "backlog")
+NAMES = ("throughput", "latency", "pages", "digest", "backlog", "render")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models.functions import Coalesce
@@ -9,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.validators import deliverable_email
 
-from .rendering import excerpt_from_html, render_markdown, unique_slug
+from .rendering import RenderRefused, excerpt_from_html, render_markdown, unique_slug
 from .validators import no_control_characters, publish_date_in_range
 
 # Limits shared by the models, the forms and the API.
@@ -163,16 +164,45 @@ class Post(models.Model):
         return self.title
 
     def save(self, *args, **kwargs) -> None:
-        # Rendered here rather than in a service so that every way of saving a post
-        # (services, the admin, the API, the shell) keeps the stored HTML in step.
-        self.html = render_markdown(self.text)
-        self.excerpt = excerpt_from_html(self.html)
+        # Rendered here too (a no-op after full_clean()) so that every way of saving a
+        # post (services, the admin, the API, the shell) keeps the stored HTML in step.
+        self.render()
         if not self.slug:
             self.slug = unique_slug(Post, self.title, fallback="post", reserved=RESERVED_POST_SLUGS)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("blog:post_detail", kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        super().clean()
+        # Rendered while validating, so a text over the rendering budget is a field
+        # error, and the services render before they open their transaction. A text
+        # over the length limit is the field's error and is not rendered.
+        if len(self.text) <= POST_TEXT_MAX_LENGTH:
+            self.render()
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        post = super().from_db(db, field_names, values)
+        post._stored_text = post.__dict__.get("text")
+        return post
+
+    def render(self) -> None:
+        """Fill ``html`` and ``excerpt`` from ``text`` (the renderer remembers its last
+        few texts, so rendering again after ``full_clean()`` costs nothing). A
+        ``ValidationError`` on ``text`` when it is over the rendering budget, unless the
+        text is the one stored (written before the budget, or past a lowered one): then
+        its stored HTML stays, so its other fields can still be changed."""
+        try:
+            self.html = render_markdown(self.text)
+        except RenderRefused as refused:
+            if self.pk and self.html and self.text == getattr(self, "_stored_text", None):
+                return
+            raise ValidationError(
+                {"text": ValidationError(str(refused), code=refused.code)}
+            ) from refused
+        self.excerpt = excerpt_from_html(self.html)
 
     @property
     def is_published(self) -> bool:

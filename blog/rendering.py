@@ -1,11 +1,24 @@
-"""Markdown to safe HTML, and slugs: pure functions the models call when saving."""
+"""Markdown to safe HTML, and slugs: pure functions the models call when saving.
+
+The Markdown is parsed by ``blog.markdown_format`` (markdown-it-py with what posts were
+written for) within the budget of ``blog.markdown_budget``: past
+``BLOG_MARKDOWN_MAX_STEPS`` steps, too deep a nesting or too much HTML the text is
+refused with ``RenderRefused`` (docs/security.md, "Bounded rendering").
+"""
 
 from __future__ import annotations
 
-import markdown
+import functools
+
 import nh3
+from django.conf import settings
 from django.db import models
 from django.utils.text import Truncator, slugify
+
+from .markdown_budget import RenderRefused, budget
+from .markdown_format import MARKDOWN
+
+__all__ = ["RenderRefused", "excerpt_from_html", "markdown_steps", "render_markdown", "unique_slug"]
 
 # What a post may contain once rendered. No <h1> (the page title is the only one),
 # no script, style, iframe, form or event attribute; links only to http(s) and mail.
@@ -25,27 +38,38 @@ ALLOWED_ATTRIBUTES = {
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 EXCERPT_WORDS = 60
 
-MARKDOWN_EXTENSIONS = ["fenced_code", "tables", "sane_lists", "toc"]
-MARKDOWN_CONFIG = {
-    # "# Heading" in a post becomes <h2>: the page's <h1> is the post's title.
-    "toc": {"baselevel": 2},
-    "tables": {"use_align_attribute": True},
-}
 
-
-def render_markdown(text: str) -> str:
+def render_markdown(text: str, *, max_steps: int | None = None) -> str:
     """Markdown rendered to HTML, then sanitized: raw HTML in the Markdown is allowed
-    through only as far as the allow-lists above."""
-    html = markdown.markdown(
-        text, extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_CONFIG
-    )
+    through only as far as the allow-lists above.
+
+    Raises ``RenderRefused`` when the text needs more than ``max_steps`` parser steps
+    (default ``BLOG_MARKDOWN_MAX_STEPS``), nests too deeply or would make too much HTML.
+    """
+    steps = settings.BLOG_MARKDOWN_MAX_STEPS if max_steps is None else max_steps
+    return _render(text, steps)
+
+
+def markdown_steps(text: str) -> int:
+    """The steps rendering ``text`` takes (for the tests and bench/render.py)."""
+    with budget(2**62) as spent:
+        MARKDOWN.render(text)
+        return spent()
+
+
+# The page's form validates the post (rendering it) and the service validates it again:
+# the second render of the same text is this cache's hit.
+@functools.lru_cache(maxsize=4)
+def _render(text: str, steps: int) -> str:
+    with budget(steps):
+        html = MARKDOWN.render(text)
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=ALLOWED_URL_SCHEMES,
         link_rel="nofollow noopener noreferrer",
-    )
+    ).rstrip("\n")
 
 
 def excerpt_from_html(html: str, words: int = EXCERPT_WORDS) -> str:

@@ -2,7 +2,8 @@
 
 Each function is keyword-only, atomic and validates with ``full_clean()`` before
 saving, so a view, the admin's actions, the API and ``seed_demo`` all get the same
-rules and the same ``ValidationError`` for bad input. Permission checks are not
+rules and the same ``ValidationError`` for bad input. The post writes validate (and so
+render the Markdown) before they open their transaction. Permission checks are not
 here but in ``blog.permissions``: the caller decides who may call these.
 """
 
@@ -86,7 +87,6 @@ def tags_get_or_create(*, titles: Iterable[str]) -> list[Tag]:
 
 # POSTS
 # ------------------------------------------------------------------------------
-@transaction.atomic
 def post_create(
     *,
     author: User,
@@ -97,18 +97,20 @@ def post_create(
     draft: bool = False,
 ) -> Post:
     """A new post, a draft when ``draft``; its slug is made from the title and its HTML
-    rendered on save; the search index has it in the same transaction."""
+    rendered by ``full_clean()`` before the transaction opens (on SQLite it holds the
+    write lock: readers' comments would wait behind the render); the search index has
+    it in the same transaction."""
     post = Post(author=author, title=title.strip(), text=text, is_draft=draft)
     if publish_date is not None:
         post.publish_date = publish_date
     post.full_clean()
-    post.save()
-    post.tags.set(tags_get_or_create(titles=tags))
-    search.post_index(post)
+    with transaction.atomic():
+        post.save()
+        post.tags.set(tags_get_or_create(titles=tags))
+        search.post_index(post)
     return post
 
 
-@transaction.atomic
 def post_update(
     *,
     post: Post,
@@ -122,7 +124,8 @@ def post_update(
     so links to the post keep working.
 
     A draft published without a publish date is published now, not at the date it was
-    first saved: it comes first on the home page, in the feeds and in the digest."""
+    first saved: it comes first on the home page, in the feeds and in the digest.
+    Rendered before the transaction opens, as in ``post_create``."""
     if title is not None:
         post.title = title.strip()
     if text is not None:
@@ -134,10 +137,11 @@ def post_update(
     if publish_date is not None:
         post.publish_date = publish_date
     post.full_clean()
-    post.save()
-    if tags is not None:
-        post.tags.set(tags_get_or_create(titles=tags))
-    search.post_index(post)
+    with transaction.atomic():
+        post.save()
+        if tags is not None:
+            post.tags.set(tags_get_or_create(titles=tags))
+        search.post_index(post)
     return post
 
 

@@ -17,7 +17,7 @@ from django.views.generic import CreateView, DetailView, ListView, UpdateView
 from .. import images, permissions
 from ..forms import PostForm, form_add_service_errors
 from ..models import POST_TEXT_MAX_LENGTH, Post, PostImage
-from ..rendering import render_markdown
+from ..rendering import RenderRefused, render_markdown
 from ..selectors import posts_of_author
 from ..services import (
     post_create,
@@ -228,7 +228,7 @@ class MyPostsView(LoginRequiredMixin, ListView):
 def markdown_preview(request):
     """POST ``text``: the Markdown rendered by the renderer posts are saved with
     (``blog.rendering``), as JSON ``{"html": ...}``. For whoever may post; CSRF-protected
-    like every POST; text over the post's limit is a 400."""
+    like every POST; text over the post's limit or the rendering budget is a 400."""
     if request.method != "POST":
         response = JsonResponse({"error": "POST the text to preview."}, status=405)
         response["Allow"] = "POST"
@@ -240,4 +240,8 @@ def markdown_preview(request):
         return JsonResponse(
             {"error": f"A post has at most {POST_TEXT_MAX_LENGTH} characters."}, status=400
         )
-    return JsonResponse({"html": render_markdown(text)})
+    try:
+        html = render_markdown(text)
+    except RenderRefused as refused:
+        return JsonResponse({"error": str(refused)}, status=400)
+    return JsonResponse({"html": html})

@@ -187,9 +187,16 @@ def celery_beat(*, env: dict[str, str], log_dir: Path, name: str = "beat") -> Ma
 
 
 def gunicorn(
-    *, env: dict[str, str], log_dir: Path, port: int, workers: int = 2, threads: int = 1
+    *,
+    env: dict[str, str],
+    log_dir: Path,
+    port: int,
+    workers: int = 2,
+    threads: int = 1,
+    timeout: int = 120,
 ) -> ManagedProcess:
-    """``gunicorn config.wsgi`` on ``127.0.0.1:port``, as in production."""
+    """``gunicorn config.wsgi`` on ``127.0.0.1:port``, as in production; a worker
+    silent for ``timeout`` seconds is killed (gunicorn's own default is 30)."""
     argv = [
         sys.executable,
         "-m",
@@ -202,7 +209,7 @@ def gunicorn(
         "--threads",
         str(threads),
         "--timeout",
-        "120",
+        str(timeout),
         "--backlog",
         "2048",
         # One control socket path per user by default: parallel test servers would

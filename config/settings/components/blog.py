@@ -28,3 +28,7 @@ BLOG_IMAGE_MAX_PIXELS = env.int("BLOG_IMAGE_MAX_PIXELS", default=40_000_000)
 # Django itself serves MEDIA_URL (with nosniff): on for `make run` and a lone gunicorn;
 # off when the web server or an object store serves the files (docs/blog.md, "Images").
 BLOG_MEDIA_SERVE = env.bool("BLOG_MEDIA_SERVE", default=True)
+# Parser steps a post's Markdown may take to render (about one per bracket, emphasis
+# mark, link, line or table cell; 100,000 characters of real prose take under 10,000):
+# past it the post is refused with a form error, so no save or preview runs long.
+BLOG_MARKDOWN_MAX_STEPS = env.int("BLOG_MARKDOWN_MAX_STEPS", default=20_000)

@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.forms.utils import ErrorDict
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django_recaptcha.widgets import ReCaptchaV2Checkbox
 
@@ -56,7 +57,11 @@ class PostForm(forms.ModelForm):
         required=False,
         validators=[publish_date_in_range],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text=_("Leave empty to publish now; a future date schedules the post."),
+        # Says the site's zone: a writer elsewhere must not guess (docs/settings.md).
+        help_text=format_lazy(
+            _("Leave empty to publish now; a future date schedules the post. Time zone: {}."),
+            settings.TIME_ZONE,
+        ),
     )
 
     # An image to add with this save (docs/blog.md, "Images"): checked and prepared

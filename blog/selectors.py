@@ -151,4 +151,4 @@ def digest_recipients(*, after: int | None = None) -> QuerySet[User]:
     users = User.objects.filter(receives_digest=True, is_active=True).order_by("pk")
     if after is not None:
         users = users.filter(pk__gt=after)
-    return users.only("pk", "username", "email")
+    return users.only("pk", "username", "email", "language")

@@ -27,12 +27,14 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from config.validators import deliverable_email
 
 from .mail.messages import message_id_domain
 
-DEFAULT_SUBJECT = "Welcome!"
+# Marked for translation: the welcome email's subject is in its user's language.
+DEFAULT_SUBJECT = gettext_noop("Welcome!")
 SUBJECT_MAX_LENGTH = 200
 TEXT_MAX_LENGTH = 10_000
 

@@ -51,6 +51,20 @@ def require_server(name: str, host: str, port: int) -> None:
     pytest.skip(f"{message}: embedded run, server test skipped")
 
 
+def require_binary(name: str, package: str) -> str:
+    """The path of the program ``name``; skip without it in an embedded run, fail in CI
+    (``.ci/run`` installs Debian's ``package``)."""
+    import shutil
+
+    path = shutil.which(name)
+    if path:
+        return path
+    message = f"{name} is not installed (apt-get install {package})"
+    if IN_CI:
+        pytest.fail(f"{message}; CI is set: this test never skips")
+    pytest.skip(f"{message}: embedded run, test skipped")
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     broker = settings.CELERY_BROKER_URL.split("://", 1)[0]

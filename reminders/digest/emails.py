@@ -5,13 +5,21 @@ from __future__ import annotations
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import ngettext
 
 from ..mail.messages import BatchEmail, message_id_domain
 from ..models import DigestRun
 
 
 def digest_email(run: DigestRun, posts: list, user) -> BatchEmail:
-    """The digest of ``run``'s week for ``user``: the posts with absolute links."""
+    """The digest of ``run``'s week for ``user``: the posts with absolute links, in the
+    user's language (the site's default when they never chose one)."""
+    with translation.override(getattr(user, "language", "") or settings.LANGUAGE_CODE):
+        return _digest_email(run, posts, user)
+
+
+def _digest_email(run: DigestRun, posts: list, user) -> BatchEmail:
     site = settings.SITE_URL.rstrip("/")
     context = {
         "user": user,
@@ -23,7 +31,12 @@ def digest_email(run: DigestRun, posts: list, user) -> BatchEmail:
     domain = message_id_domain(settings.DEFAULT_FROM_EMAIL)
     count = len(posts)
     message = BatchEmail(
-        subject=f"This week on Lightblog: {count} new post{'s' if count != 1 else ''}",
+        subject=ngettext(
+            "This week on Lightblog: %(count)d new post",
+            "This week on Lightblog: %(count)d new posts",
+            count,
+        )
+        % {"count": count},
         body=render_to_string("reminders/email/digest.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[user.email],

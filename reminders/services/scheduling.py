@@ -18,7 +18,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from ..models import DEFAULT_SUBJECT, Reminder, ReminderStatus
 from .publishing import enqueue_on_commit
@@ -53,10 +55,20 @@ def welcome_reminder_create(user: AbstractBaseUser) -> Reminder:
     Registration calls this inside the transaction that creates the user, so a failed
     registration leaves no reminder and no email.
     """
-    text = render_to_string("reminders/welcome.txt", {"user": user}).strip()
+    site = settings.SITE_URL.rstrip("/")
+    context = {
+        "user": user,
+        "site_url": site,
+        "settings_url": f"{site}{reverse('blog:account_settings')}",
+    }
+    # In the language the user signed up in (docs/i18n.md): the row keeps the text.
+    with translation.override(getattr(user, "language", "") or settings.LANGUAGE_CODE):
+        text = render_to_string("reminders/welcome.txt", context).strip()
+        subject = gettext(DEFAULT_SUBJECT)
     return reminder_create(
         email=user.email,
         text=text,
+        subject=subject,
         date=timezone.now() + timedelta(seconds=settings.REMINDERS_WELCOME_DELAY),
         user=user,
     )

@@ -342,7 +342,7 @@ def log_in(page: Page, login: str, password: str) -> None:
     page.goto("/accounts/login/")
     page.get_by_label("Login:").fill(login)
     page.get_by_label("Password:").fill(password)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
     expect(log_out_button(page)).to_be_visible()
 
 

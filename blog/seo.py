@@ -62,6 +62,18 @@ def description(html: str, limit: int = DESCRIPTION_CHARS) -> str:
     return Truncator(text).chars(limit, truncate="…")
 
 
+def post_image(post):
+    """The post's first image (for link previews), from the prefetched images, or None."""
+    images = list(post.images.all())
+    return images[0] if images else None
+
+
+def post_image_url(post) -> str | None:
+    """The absolute address of the first image's widest rendition, or None."""
+    image = post_image(post)
+    return absolute(image.src) if image is not None else None
+
+
 def post_json_ld(post, *, image: str | None = None) -> dict:
     """schema.org ``BlogPosting`` of a published post."""
     url = absolute(post.get_absolute_url())
@@ -82,6 +94,7 @@ def post_json_ld(post, *, image: str | None = None) -> dict:
         "publisher": {"@type": "Organization", "name": SITE_NAME, "url": absolute("/")},
         "keywords": [tag.title for tag in post.tags.all()],
     }
+    image = image or post_image_url(post)
     if image:
         data["image"] = image
     return data

@@ -31,6 +31,12 @@ def post_json_ld(post) -> str:
     return json_ld(seo.post_json_ld(post))
 
 
+@register.simple_tag
+def post_image(post):
+    """The post's first image, for OpenGraph and Twitter cards (``blog.seo.post_image``)."""
+    return seo.post_image(post)
+
+
 @register.filter
 def meta_description(html: str) -> str:
     """Stored HTML as the plain text of a ``<meta name="description">``."""

@@ -4,6 +4,7 @@ and remove them, storage, and the query counts of a post page with images."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import time
@@ -458,3 +459,33 @@ def test_the_editor_asks_can_manage_post_images_before_adding_one(
     assert post.title == "Unchanged"
     assert not post.images.exists()
     assert stored_files(media_root) == set()
+
+
+# LINK PREVIEWS
+# ------------------------------------------------------------------------------
+def test_a_posts_first_image_is_its_link_preview(client, author, settings) -> None:
+    settings.SITE_URL = "https://blog.example.org"
+    post = PostFactory(author=author, title="With pictures")
+    first = add_image(post, alt="The first one")
+    add_image(post, alt="The second one")
+
+    html = client.get(post.get_absolute_url()).content.decode()
+
+    src = f"https://blog.example.org{first.src}"
+    assert f'<meta property="og:image" content="{src}">' in html
+    assert f'<meta property="og:image:width" content="{first.display_width}">' in html
+    assert '<meta property="og:image:alt" content="The first one">' in html
+    assert '<meta name="twitter:card" content="summary_large_image">' in html
+    data = json.loads(
+        re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)[1]
+    )
+    assert data["image"] == src
+
+
+def test_a_post_without_images_has_a_plain_card(client, author) -> None:
+    post = PostFactory(author=author)
+
+    html = client.get(post.get_absolute_url()).content.decode()
+
+    assert "og:image" not in html
+    assert '<meta name="twitter:card" content="summary">' in html

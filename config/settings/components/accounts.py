@@ -3,6 +3,7 @@
 https://docs.allauth.org/en/latest/account/configuration.html
 """
 
+import shutil
 from datetime import timedelta
 
 from ..env import env
@@ -91,5 +92,7 @@ RECAPTCHA_PRIVATE_KEY = env.str("RECAPTCHA_PRIVATE_KEY", default="")
 # Minutes a self-hosted CAPTCHA stays valid.
 CAPTCHA_TIMEOUT = env.int("CAPTCHA_TIMEOUT", default=10)
 CAPTCHA_LENGTH = 5
+# The letters read aloud (a link beside the picture) when Debian's flite is installed.
+CAPTCHA_FLITE_PATH = shutil.which("flite")
 CAPTCHA_IMAGE_SIZE = (150, 50)
 CAPTCHA_FONT_SIZE = 32

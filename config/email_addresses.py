@@ -16,10 +16,11 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from config.validators import deliverable_email
 
-TAKEN = "This address belongs to another account: it cannot be your primary address."
+TAKEN = _("This address belongs to another account: it cannot be your primary address.")
 
 
 def email_claimed(email: str, *, exclude_user_id: int | None = None) -> bool:

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.translation import ngettext
 
 
 class LockoutBackend(AxesStandaloneBackend):
@@ -72,10 +73,13 @@ def login_succeeded(request: HttpRequest, user) -> None:
 
 def lockout_message(request: HttpRequest | None = None) -> str:
     minutes = int(get_cool_off(request).total_seconds() // 60) if settings.AXES_COOLOFF_TIME else 0
-    return (
+    return ngettext(
         "Too many failed login attempts: this account is locked from your address for "
-        f"{minutes} minutes. Try again later, or reset your password."
-    )
+        "%(minutes)d minute. Try again later, or reset your password.",
+        "Too many failed login attempts: this account is locked from your address for "
+        "%(minutes)d minutes. Try again later, or reset your password.",
+        minutes,
+    ) % {"minutes": minutes}
 
 
 def lockout_response(

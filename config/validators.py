@@ -19,24 +19,30 @@ from __future__ import annotations
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
-MESSAGE = "Enter an address whose part before the @ uses only ASCII letters, digits and signs."
+MESSAGE = _("Enter an address whose part before the @ uses only ASCII letters, digits and signs.")
 
 
 def deliverable_email(value: str) -> None:
     """Refuse an address whose local part is not ASCII or whose domain IDNA cannot encode."""
     if not isinstance(value, str) or "@" not in value:
         return  # EmailValidator's to refuse
-    local, _, domain = value.rpartition("@")
+    local, _at, domain = value.rpartition("@")
     if not local.isascii():
         suggestion = unicodedata.normalize("NFKC", local)
-        hint = f" Did you mean {suggestion}@{domain}?" if suggestion.isascii() else ""
-        raise ValidationError(MESSAGE + hint, code="non_ascii_local_part")
+        hint = (
+            " " + gettext("Did you mean %(address)s?") % {"address": f"{suggestion}@{domain}"}
+            if suggestion.isascii()
+            else ""
+        )
+        raise ValidationError(str(MESSAGE) + hint, code="non_ascii_local_part")
     if not domain.isascii():
         try:
             domain.encode("idna")
         except UnicodeError:
             raise ValidationError(
-                "Enter an address whose domain can be written in ASCII (IDNA).",
+                _("Enter an address whose domain can be written in ASCII (IDNA)."),
                 code="invalid_idna_domain",
             ) from None

@@ -238,3 +238,15 @@ def test_allauths_pages_use_the_sites_words_in_english(client):
     assert "Sign In" not in login
     assert re.search(r"<h1[^>]*>\s*Sign up\s*</h1>", signup)
     assert "Sign Up" not in signup
+
+
+def test_the_sites_own_form_errors_are_in_chinese_too(client):
+    from tests.accounts.conftest import signup_data
+
+    response = client.post(
+        "/accounts/signup/", signup_data(client, email="\u017fam@example.com"), **CHINESE
+    )
+
+    html = response.content.decode()
+    assert "请输入 @ 之前只含 ASCII 字母、数字和符号的地址。" in html
+    assert "你是想输入 sam@example.com 吗？" in html

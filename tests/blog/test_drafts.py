@@ -20,21 +20,6 @@ FORM = {"title": "My draft", "text": "Some **bold** text.", "tags": "Ideas", "pu
 
 
 @pytest.fixture
-def author():
-    return UserFactory(username="author", roles=["default", "poster"])
-
-
-@pytest.fixture
-def other_poster():
-    return UserFactory(username="other", roles=["default", "poster"])
-
-
-@pytest.fixture
-def editor():
-    return UserFactory(username="editor", roles=["default", "admin"])
-
-
-@pytest.fixture
 def draft(author):
     return PostFactory(author=author, title="A draft", is_draft=True, tags=[TagFactory()])
 

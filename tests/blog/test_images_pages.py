@@ -43,21 +43,6 @@ def media_root(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
-@pytest.fixture
-def author():
-    return UserFactory(username="author", roles=["default", "poster"])
-
-
-@pytest.fixture
-def other_poster():
-    return UserFactory(username="other", roles=["default", "poster"])
-
-
-@pytest.fixture
-def editor():
-    return UserFactory(username="editor", roles=["default", "admin"])
-
-
 def client_for(user) -> Client:
     client = Client()
     client.force_login(user)

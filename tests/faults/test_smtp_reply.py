@@ -46,6 +46,12 @@ def test_f6_smtp_cut_while_replies_to_data_are_pending_sends_nothing_twice(stack
         timeout=60,
         message="the emails in flight at the cut are unknown",
     )
+    # Kept cut until an email not yet sent has failed to connect: it waits for a retry.
+    wait_until(
+        Reminder.objects.filter(status=ReminderStatus.PENDING, attempts__gte=1).exists,
+        timeout=60,
+        message="an email not yet sent at the cut failed to connect and waits for its retry",
+    )
     stack.sink.recorder.data_reply_delay = 0
     stack.proxies.smtp.restore()
 

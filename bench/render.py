@@ -35,24 +35,18 @@ TARGET_SECONDS = 0.2
 
 
 def render_before(text: str) -> str:
-    """main's ``blog.rendering.render_markdown`` before issue #19, verbatim."""
+    """main's ``blog.rendering.render_markdown`` before issue #19: Python-Markdown with
+    the same extensions, then the same sanitizer."""
     import markdown
-    import nh3
 
-    from blog.rendering import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, ALLOWED_URL_SCHEMES
+    from blog.rendering import sanitize
 
     html = markdown.markdown(
         text,
         extensions=["fenced_code", "tables", "sane_lists", "toc"],
         extension_configs={"toc": {"baselevel": 2}, "tables": {"use_align_attribute": True}},
     )
-    return nh3.clean(
-        html,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes=ALLOWED_URL_SCHEMES,
-        link_rel="nofollow noopener noreferrer",
-    )
+    return sanitize(html)
 
 
 def _timed_child(text: str, queue) -> None:  # pragma: no cover - runs in the child

@@ -63,13 +63,18 @@ def markdown_steps(text: str) -> int:
 def _render(text: str, steps: int) -> str:
     with budget(steps):
         html = MARKDOWN.render(text)
+    return sanitize(html).rstrip("\n")
+
+
+def sanitize(html: str) -> str:
+    """HTML kept only as far as the allow-lists above (nh3), links marked nofollow."""
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=ALLOWED_URL_SCHEMES,
         link_rel="nofollow noopener noreferrer",
-    ).rstrip("\n")
+    )
 
 
 def excerpt_from_html(html: str, words: int = EXCERPT_WORDS) -> str:

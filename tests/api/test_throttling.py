@@ -45,6 +45,19 @@ def test_each_user_has_their_own_allowance(users, monkeypatch) -> None:
     assert other.get("/api/posts/").status_code == 200
 
 
+def settings_in_subprocess(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run ``code`` after ``django.setup()`` in a new interpreter with ``env``: settings
+    are read from the environment once, at import."""
+    return subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def test_rates_and_token_lifetime_come_from_the_environment() -> None:
     code = (
         "from django.conf import settings as s; "
@@ -61,14 +74,7 @@ def test_rates_and_token_lifetime_come_from_the_environment() -> None:
         "JWT_ACCESS_TOKEN_MINUTES": "5",
     }
 
-    result = subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); {code}"],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = settings_in_subprocess(code, env)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
@@ -95,14 +101,7 @@ def test_one_trusted_proxy_setting_feeds_drf_allauth_and_the_lockout() -> None:
         "TRUSTED_PROXY_COUNT": "2",
     }
 
-    result = subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); {code}"],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = settings_in_subprocess(code, env)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["2", "2", "2", "config.client_ip.client_ip"]

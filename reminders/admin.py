@@ -26,7 +26,7 @@ from django.utils.translation import ngettext
 
 from .admin_deletion import KeepSentReminders
 from .forms import SEEN_FIELD, ReminderAdminForm, posted_while_editable
-from .models import DigestRun, Reminder, ReminderAttempt
+from .models import DigestRun, MailKind, OutboxEmail, Reminder, ReminderAttempt
 from .permissions import can_cancel_reminders, can_mark_reminders_sent, can_send_reminders
 from .services import (
     RESCHEDULABLE,
@@ -92,87 +92,10 @@ class ReminderAttemptInline(admin.TabularInline):
         return False
 
 
-@admin.register(Reminder)
-class ReminderAdmin(KeepSentReminders, admin.ModelAdmin):
-    form = ReminderAdminForm
-    list_display = ("email", "subject", "date", "status", "attempts", "sent_at", "short_error")
-    list_filter = ("status", "date")
-    search_fields = ("email",)
-    date_hierarchy = "date"
-    ordering = ("-date",)
-    raw_id_fields = ("user",)
-    readonly_fields = DELIVERY_FIELDS
-    fieldsets = (
-        (None, {"fields": CONTENT_FIELDS}),
-        (
-            _("Delivery"),
-            {
-                "fields": DELIVERY_FIELDS,
-                "description": _(
-                    "Written by the workers. Editing the email, subject, text or date of a "
-                    "pending or failed reminder reschedules it with a fresh attempt count."
-                ),
-            },
-        ),
-    )
-    actions = ("send_now", "cancel", "send_again", "mark_sent", "delete_selected")
-    inlines = (ReminderAttemptInline,)
+class EmailActions:
+    """The staff actions on outbox rows, shared by the reminders' and the outbox's
+    admins: each needs the permission the API's does (reminders/permissions.py)."""
 
-    @admin.display(description=_("last error"))
-    def short_error(self, reminder: Reminder) -> str:
-        return Truncator(reminder.last_error).chars(60)
-
-    @admin.display(description=_("task results"))
-    def task_results(self, reminder: Reminder) -> str:
-        if reminder.pk is None:
-            return "-"
-        return format_html('<a href="{}">{}</a>', task_results_url(reminder.pk), _("Task results"))
-
-    def get_inlines(self, request: HttpRequest, obj: Reminder | None = None):
-        return self.inlines if obj is not None else ()
-
-    def get_fieldsets(self, request: HttpRequest, obj: Reminder | None = None):
-        fieldsets = super().get_fieldsets(request, obj)
-        if obj is not None and not self.has_change_permission(request, obj):
-            return fieldsets  # read-only: no form, no token
-        # The state the page was opened in, compared under a row lock when it is saved.
-        (name, options), *rest = fieldsets
-        return ((name, {**options, "fields": (*options["fields"], SEEN_FIELD)}), *rest)
-
-    def has_change_permission(self, request: HttpRequest, obj: Reminder | None = None) -> bool:
-        # Sending, sent, cancelled or unknown: the page is read-only, without Save
-        # buttons, and a POST to it is refused; "send now" / "send again" make it
-        # pending again. A POST from a page opened while it was editable gets its form
-        # back with the reason instead (the status changed meanwhile: nothing is lost).
-        if (
-            obj is not None
-            and obj.status not in RESCHEDULABLE
-            and not posted_while_editable(request)
-        ):
-            return False
-        return super().has_change_permission(request, obj)
-
-    def save_model(self, request: HttpRequest, obj: Reminder, form, change: bool) -> None:
-        if not change:
-            created = reminder_create(**{name: form.cleaned_data[name] for name in CONTENT_FIELDS})
-            obj.pk = created.pk  # the admin logs and redirects with obj
-            obj.refresh_from_db()
-            return
-        changed = [name for name in Reminder.SCHEDULE_FIELDS if name in form.changed_data]
-        try:
-            if changed:
-                # The service brings obj up to date with what it saved.
-                reminder_update(reminder=obj, **{name: form.cleaned_data[name] for name in changed})
-            if "user" in form.changed_data:
-                obj.user = form.cleaned_data["user"]
-                obj.save(update_fields=["user", "updated"])
-        except ValidationError as error:
-            # The reminder changed state since the form was opened (a worker claimed it).
-            self.message_user(request, " ".join(error.messages), messages.ERROR)
-
-    # ACTIONS
-    # --------------------------------------------------------------------------
-    # The actions need the permissions the API's do (reminders/permissions.py).
     def has_send_permission(self, request: HttpRequest) -> bool:
         return can_send_reminders(request.user)
 
@@ -260,9 +183,143 @@ class ReminderAdmin(KeepSentReminders, admin.ModelAdmin):
             self.message_user(request, _("Not changed: %s") % "; ".join(refused), messages.WARNING)
 
 
+@admin.register(Reminder)
+class ReminderAdmin(EmailActions, KeepSentReminders, admin.ModelAdmin):
+    form = ReminderAdminForm
+    list_display = ("email", "subject", "date", "status", "attempts", "sent_at", "short_error")
+    list_filter = ("status", "date")
+    search_fields = ("email",)
+    date_hierarchy = "date"
+    ordering = ("-date",)
+    raw_id_fields = ("user",)
+    readonly_fields = DELIVERY_FIELDS
+    fieldsets = (
+        (None, {"fields": CONTENT_FIELDS}),
+        (
+            _("Delivery"),
+            {
+                "fields": DELIVERY_FIELDS,
+                "description": _(
+                    "Written by the workers. Editing the email, subject, text or date of a "
+                    "pending or failed reminder reschedules it with a fresh attempt count."
+                ),
+            },
+        ),
+    )
+    actions = ("send_now", "cancel", "send_again", "mark_sent", "delete_selected")
+    inlines = (ReminderAttemptInline,)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Reminder]:
+        # Reminders only: the other emails of the outbox are the read-only OutboxEmail's.
+        return super().get_queryset(request).filter(kind=MailKind.REMINDER)
+
+    @admin.display(description=_("last error"))
+    def short_error(self, reminder: Reminder) -> str:
+        return Truncator(reminder.last_error).chars(60)
+
+    @admin.display(description=_("task results"))
+    def task_results(self, reminder: Reminder) -> str:
+        if reminder.pk is None:
+            return "-"
+        return format_html('<a href="{}">{}</a>', task_results_url(reminder.pk), _("Task results"))
+
+    def get_inlines(self, request: HttpRequest, obj: Reminder | None = None):
+        return self.inlines if obj is not None else ()
+
+    def get_fieldsets(self, request: HttpRequest, obj: Reminder | None = None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and not self.has_change_permission(request, obj):
+            return fieldsets  # read-only: no form, no token
+        # The state the page was opened in, compared under a row lock when it is saved.
+        (name, options), *rest = fieldsets
+        return ((name, {**options, "fields": (*options["fields"], SEEN_FIELD)}), *rest)
+
+    def has_change_permission(self, request: HttpRequest, obj: Reminder | None = None) -> bool:
+        # Sending, sent, cancelled or unknown: the page is read-only, without Save
+        # buttons, and a POST to it is refused; "send now" / "send again" make it
+        # pending again. A POST from a page opened while it was editable gets its form
+        # back with the reason instead (the status changed meanwhile: nothing is lost).
+        if (
+            obj is not None
+            and obj.status not in RESCHEDULABLE
+            and not posted_while_editable(request)
+        ):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Reminder, form, change: bool) -> None:
+        if not change:
+            created = reminder_create(**{name: form.cleaned_data[name] for name in CONTENT_FIELDS})
+            obj.pk = created.pk  # the admin logs and redirects with obj
+            obj.refresh_from_db()
+            return
+        changed = [name for name in Reminder.SCHEDULE_FIELDS if name in form.changed_data]
+        try:
+            if changed:
+                # The service brings obj up to date with what it saved.
+                reminder_update(reminder=obj, **{name: form.cleaned_data[name] for name in changed})
+            if "user" in form.changed_data:
+                obj.user = form.cleaned_data["user"]
+                obj.save(update_fields=["user", "updated"])
+        except ValidationError as error:
+            # The reminder changed state since the form was opened (a worker claimed it).
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+
+
+class OutboxAttemptInline(ReminderAttemptInline):
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        opts = OutboxEmail._meta
+        return request.user.has_perm(f"{opts.app_label}.view_{opts.model_name}")
+
+
+@admin.register(OutboxEmail)
+class OutboxEmailAdmin(EmailActions, admin.ModelAdmin):
+    """Every email of the site, whatever sent it: its status, attempts and last error.
+
+    Read-only: the pipeline writes these rows. The body of an account email is never
+    shown (it holds a password-reset or confirmation link that signs in whoever opens
+    it); its headers are. Send again and cancel act as on reminders.
+    """
+
+    list_display = ("email", "kind", "subject", "status", "attempts", "sent_at", "created")
+    list_filter = ("kind", "status", "created")
+    search_fields = ("email", "subject")
+    date_hierarchy = "created"
+    ordering = ("-created",)
+    fields = ("kind", "email", "subject", "headers", *DELIVERY_FIELDS)
+    readonly_fields = fields
+    actions = ("send_now", "cancel", "send_again", "mark_sent")
+    inlines = (OutboxAttemptInline,)
+
+    @admin.display(description=_("headers"))
+    def headers(self, email: OutboxEmail) -> str:
+        return format_html("<pre>{}</pre>", stored_headers(email))
+
+    @admin.display(description=_("task results"))
+    def task_results(self, email: OutboxEmail) -> str:
+        return format_html('<a href="{}">{}</a>', task_results_url(email.pk), _("Task results"))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+def stored_headers(email: Reminder) -> str:
+    """The headers of a stored email (a reminder's are its fields): what staff may read."""
+    if email.raw_message is None:
+        return f"Subject: {email.subject}\nTo: {email.email}\nMessage-ID: {email.message_id}"
+    raw = bytes(email.raw_message)
+    return raw.partition(b"\r\n\r\n")[0].decode("ascii", errors="replace").replace("\r\n", "\n")
+
+
 @admin.register(DigestRun)
 class DigestRunAdmin(admin.ModelAdmin):
-    list_display = ("week", "posts", "recipients", "outcome_unknown", "started_at", "finished_at")
+    list_display = ("week", "posts", "recipients", "started_at", "finished_at")
     date_hierarchy = "week"
 
     def has_add_permission(self, request: HttpRequest) -> bool:

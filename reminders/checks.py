@@ -8,7 +8,7 @@ or never. Each message names both settings and their values.
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, register
+from django.core.checks import CheckMessage, Error, Warning, register
 
 # RabbitMQ closes the channel of a consumer holding a message longer than this (its
 # consumer_timeout, 30 min by default) and the message is delivered again.
@@ -173,6 +173,35 @@ def beat_lease(app_configs, **kwargs) -> list[CheckMessage]:
                 f"REMINDERS_BEAT_ALERT ({alert} s) must exceed twice REMINDERS_BEAT_LEASE "
                 f"({lease} s): a normal takeover after a beat died would alert.",
                 id="reminders.E010",
+            )
+        )
+    return problems
+
+
+OUTBOX_BACKEND = "reminders.outbox.EmailBackend"
+
+
+@register()
+def outbox_backends(app_configs, **kwargs) -> list[CheckMessage]:
+    """Mail goes into the outbox, and out of it through a backend that really sends."""
+    problems = []
+    if settings.EMAIL_BACKEND != OUTBOX_BACKEND:
+        problems.append(
+            Warning(
+                f"EMAIL_BACKEND is {settings.EMAIL_BACKEND!r}, not the outbox "
+                f"({OUTBOX_BACKEND!r}): emails sent through Django's mail API (account "
+                "emails, mail_admins) leave from the web request, are lost when the "
+                "server is down, and are not retried or shown to staff.",
+                id="reminders.W040",
+            )
+        )
+    if getattr(settings, "REMINDERS_EMAIL_BACKEND", "") == OUTBOX_BACKEND:
+        problems.append(
+            Error(
+                "REMINDERS_EMAIL_BACKEND is the outbox itself: the worker would store "
+                "each email again instead of sending it. Set EMAIL_URL to the SMTP "
+                "server (docs/settings.md).",
+                id="reminders.E040",
             )
         )
     return problems

@@ -32,8 +32,9 @@ from .models import DigestRun, ReminderStatus
 
 logger = logging.getLogger(__name__)
 
-# kind: "reminder" (remind, remind_batch) or "digest"; status: sent, retry, failed,
-# unknown (no reply after the body was sent: never retried).
+# kind: the outbox row's (reminder, mail, digest); status: sent, retry, failed,
+# unknown (no reply after the body was sent: never retried), suppressed (the address
+# is on the suppression list: nothing sent).
 EMAILS = Counter(
     "lightblog_emails",
     "Emails by kind and outcome of the attempt: sent, retry (a temporary failure), failed.",
@@ -137,13 +138,13 @@ class RemindersCollector:
 def _digest_families(run: DigestRun) -> Iterator[Metric]:
     yield _gauge(
         "lightblog_digest_recipients",
-        "Emails the latest weekly digest has sent so far.",
+        "Emails the latest weekly digest has queued so far (the outbox sends them).",
         run.recipients,
     )
     yield _gauge("lightblog_digest_posts", "Posts in the latest weekly digest.", run.posts)
     yield _gauge(
         "lightblog_digest_finished",
-        "1 when the latest weekly digest has finished, 0 while it is sending.",
+        "1 when the latest weekly digest has queued every email, 0 while it is queueing.",
         1 if run.finished_at is not None else 0,
     )
     yield _gauge(

@@ -1,4 +1,10 @@
-"""A reminder is an email to send at a date, with its delivery state.
+"""A reminder is an email to send at a date, with its delivery state: the outbox.
+
+Every email the site sends is a row here (``kind``): the welcome and staff reminders,
+built from their ``subject`` and ``text`` when they are sent; the digest's, one row
+per recipient; and any other email sent through Django's mail API (allauth's, password
+resets, ``mail_admins``), stored whole in ``raw_message`` by ``reminders.outbox`` in
+the sender's transaction. They share one pipeline (docs/email.md).
 
 The state machine (transitions live in ``reminders/services/``)::
 
@@ -8,6 +14,7 @@ The state machine (transitions live in ``reminders/services/``)::
        |                  \\--no reply after the body was sent--> unknown (staff decide)
        +-- reschedule / send now / send again (staff) -- failed, sent, cancelled, unknown
     pending, failed --cancel--> cancelled
+    sending --address on the suppression list--> suppressed (never retried)
     unknown --mark sent (staff)--> sent
 
 ``sending`` is a claim taken by one conditional UPDATE, so two workers (or two
@@ -31,7 +38,7 @@ from django.utils.translation import gettext_noop
 
 from config.validators import deliverable_email
 
-from .mail.messages import message_id_domain
+from .mail.messages import message_id_domain, message_id_of
 
 # Marked for translation: the welcome email's subject is in its user's language.
 DEFAULT_SUBJECT = gettext_noop("Welcome!")
@@ -48,6 +55,19 @@ class ReminderStatus(models.TextChoices):
     # The body went to the server and no reply came: it may have been delivered.
     # Never retried automatically; staff "send again" or "mark sent" it.
     UNKNOWN = "unknown", _("outcome unknown")
+    # The address is on the suppression list (reminders.suppression): nothing was sent.
+    SUPPRESSED = "suppressed", _("suppressed")
+
+
+class MailKind(models.TextChoices):
+    """What a row of the outbox is; the Message-ID names it (``Reminder.message_id``)."""
+
+    # A welcome or staff reminder: built from subject and text at each attempt.
+    REMINDER = "reminder", _("reminder")
+    # An email sent through Django's mail API (account emails, mail_admins), stored whole.
+    MAIL = "mail", _("account or site email")
+    # One recipient's weekly digest, stored whole; subject to digest-only suppressions.
+    DIGEST = "digest", _("weekly digest")
 
 
 # An email may have gone out for these: the admin keeps them (no delete).
@@ -107,6 +127,12 @@ class Reminder(models.Model):
         validators=[RegexValidator(r"[\r\n]", inverse_match=True, message=_("One line only."))],
     )
     text = models.TextField(_("text"), max_length=TEXT_MAX_LENGTH)
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=MailKind.choices, default=MailKind.REMINDER
+    )
+    # The whole message (RFC 5322 bytes, CRLF) of an email stored by the outbox backend
+    # or the digest; None for a reminder, which is built from its fields when sent.
+    raw_message = models.BinaryField(_("message"), null=True, blank=True, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -224,32 +250,59 @@ class Reminder(models.Model):
     @property
     def message_id(self) -> str:
         """The email's Message-ID: the same for every attempt at one date, so a
-        duplicate after a lost worker is recognisable; new after a reschedule."""
-        domain = message_id_domain(settings.DEFAULT_FROM_EMAIL)
-        return f"<{self.id.hex}.{int(self.date.timestamp())}.reminder@{domain}>"
+        duplicate after a lost worker is recognisable; new after a reschedule. A stored
+        message keeps the one it was written with. Either way the 32 hex digits before
+        the first dot are the row's id: a provider's bounce report names its row."""
+        if self.raw_message is not None:
+            return message_id_of(bytes(self.raw_message))
+        return make_message_id(self.id, self.date, self.kind)
+
+
+def make_message_id(pk: uuid.UUID, date: datetime, kind: str) -> str:
+    """``<hex.timestamp.kind@domain>`` on ``DEFAULT_FROM_EMAIL``'s domain."""
+    domain = message_id_domain(settings.DEFAULT_FROM_EMAIL)
+    return f"<{pk.hex}.{int(date.timestamp())}.{kind}@{domain}>"
+
+
+def reminder_id_of(message_id: str) -> uuid.UUID | None:
+    """The row a Message-ID of this site names (``<hex.timestamp.kind@domain>``), or
+    None for any other Message-ID."""
+    local = message_id.strip().strip("<>").partition("@")[0]
+    head = local.partition(".")[0]
+    if len(head) != 32:
+        return None
+    try:
+        return uuid.UUID(hex=head)
+    except ValueError:
+        return None
+
+
+class OutboxEmail(Reminder):
+    """Every row of the outbox as staff see it in the admin: account and site emails
+    and digests beside the reminders, read-only, with permissions of its own (an
+    account email carries a sign-in link: seeing them is not seeing reminders)."""
+
+    class Meta:
+        proxy = True
+        ordering = ["-created"]
+        verbose_name = _("email")
+        verbose_name_plural = _("emails (outbox)")
 
 
 class DigestRun(models.Model):
-    """One weekly digest: which week, which posts, and how far the sending got.
+    """One weekly digest: which week, which posts, and how far the queueing got.
 
     ``week`` is unique, so a second run for the same week finds this row: a finished
-    run sends nothing, an interrupted one resumes after ``last_user_id``.
+    run queues nothing, an interrupted one resumes after ``last_user_id``.
     """
 
     week = models.DateField(_("week"), unique=True, help_text=_("Monday of the week (TIME_ZONE)."))
     period_start = models.DateTimeField(_("posts published from"))
     period_end = models.DateTimeField(_("posts published until"))
     posts = models.PositiveIntegerField(_("posts"), default=0)
-    recipients = models.PositiveIntegerField(_("emails sent"), default=0)
-    outcome_unknown = models.PositiveIntegerField(
-        _("outcome unknown"),
-        default=0,
-        help_text=_(
-            "Emails whose server never answered after the message was sent: they may "
-            "have arrived, and are not sent again (the worker's log names the users)."
-        ),
-    )
-    # Recipients go out in primary-key order; this is the last one sent.
+    # Each recipient's email is a row of the outbox (kind "digest"): its status is there.
+    recipients = models.PositiveIntegerField(_("emails queued"), default=0)
+    # Recipients are queued in primary-key order; this is the last one queued.
     last_user_id = models.PositiveBigIntegerField(_("last recipient id"), null=True, blank=True)
     started_at = models.DateTimeField(_("started at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

@@ -97,6 +97,15 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 # CELERY WORKER
 # ------------------------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def _outbox_backend(settings) -> None:
+    """Django's test set-up swaps ``EMAIL_BACKEND`` for its in-memory one: put the
+    site's back, so every email a test causes goes into the outbox as in production.
+    The pipeline delivers with ``REMINDERS_EMAIL_BACKEND`` (in-memory unless a test
+    points it at an SMTP server: ``smtp_server``)."""
+    settings.EMAIL_BACKEND = "reminders.outbox.EmailBackend"
+
+
 @pytest.fixture
 def celery_worker(transactional_db: None) -> Iterator[object]:
     """A real worker consuming from the configured broker, in a thread of this process.
@@ -123,13 +132,13 @@ def celery_worker(transactional_db: None) -> Iterator[object]:
 # ------------------------------------------------------------------------------
 @pytest.fixture
 def smtp_server(settings) -> Iterator[SMTPServer]:
-    """A real SMTP server (aiosmtpd) in this process; Django sends mail to it."""
+    """A real SMTP server (aiosmtpd) in this process; the pipeline delivers mail to it."""
     recorder = SMTPRecorder()
     port = free_port()
     controller = Controller(recorder, hostname="127.0.0.1", port=port)
     controller.start()
     server = SMTPServer(recorder=recorder, host="127.0.0.1", port=port, controller=controller)
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.REMINDERS_EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = server.host
     settings.EMAIL_PORT = server.port
     settings.EMAIL_HOST_USER = ""

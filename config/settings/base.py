@@ -233,6 +233,10 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCach
 # EMAIL_* setting at once. The default prints mail to the worker's console.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# Every email Django sends goes into the outbox (reminders/outbox.py) in the sender's
+# transaction; the worker delivers it with EMAIL_URL's backend (docs/email.md).
+REMINDERS_EMAIL_BACKEND = EMAIL_CONFIG["EMAIL_BACKEND"]
+EMAIL_BACKEND = "reminders.outbox.EmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Lightblog <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Seconds before a hung SMTP server fails the send (and the task retries).

@@ -56,6 +56,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(CELERY_BROKER_URL)
 # A real SMTP server: the console backend would silently drop welcome emails.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://localhost:25")
 vars().update(EMAIL_CONFIG)
+REMINDERS_EMAIL_BACKEND = EMAIL_CONFIG["EMAIL_BACKEND"]
+EMAIL_BACKEND = "reminders.outbox.EmailBackend"
 
 # SECURITY
 # ------------------------------------------------------------------------------

@@ -41,11 +41,13 @@ BLOG_PAGE_CACHE_SECONDS = env.int("BLOG_PAGE_CACHE_SECONDS", default=0)
 
 # EMAIL
 # ------------------------------------------------------------------------------
-# Tests that send mail point this at an aiosmtpd server of their own: in-process
+# Mail goes into the outbox as in production; a worker (or a test calling the
+# pipeline's services) delivers it with REMINDERS_EMAIL_BACKEND, which tests that send
+# mail point at an aiosmtpd server of their own: in-process
 # through the `smtp_server` fixture, and a worker or gunicorn subprocess (fault
 # tests, benchmarks) through EMAIL_URL, which then wins over the in-memory backend.
 if "EMAIL_URL" not in env.ENVIRON:
-    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    REMINDERS_EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 # CELERY
 # ------------------------------------------------------------------------------

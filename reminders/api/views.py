@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api import ErrorDetailSerializer, error_responses
-from reminders.models import Reminder
+from reminders.models import MailKind, Reminder
 from reminders.services import (
     reminder_cancel,
     reminder_create,
@@ -71,7 +71,12 @@ class ReminderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     filterset_class = ReminderFilter
 
     def get_queryset(self) -> QuerySet[Reminder]:
-        return Reminder.objects.select_related("user").order_by("-date", "-created")
+        # Reminders only: account emails and digests are the outbox's (admin only).
+        return (
+            Reminder.objects.filter(kind=MailKind.REMINDER)
+            .select_related("user")
+            .order_by("-date", "-created")
+        )
 
     def create(self, request: Request) -> Response:
         serializer = ReminderInputSerializer(data=request.data)

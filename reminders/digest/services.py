@@ -1,4 +1,10 @@
-"""Sending the weekly digest (the worker's ``digest``), resumable and never twice."""
+"""The weekly digest (the worker's ``digest``): one outbox email per recipient, never twice.
+
+A run writes each chunk of recipients' emails into the outbox in the transaction
+that moves the run's cursor past them, so a chunk is queued exactly once whatever
+dies when; from there each email is claimed, sent, retried, suppressed and shown to
+staff like every other (``reminders.services.batches``, docs/digest.md).
+"""
 
 from __future__ import annotations
 
@@ -15,9 +21,8 @@ from django.utils import timezone
 
 from blog import selectors as blog_selectors
 
-from .. import metrics
-from ..mail.smtp import smtp_failure, smtp_send_each
-from ..models import DigestRun
+from ..models import DigestRun, MailKind
+from ..services.outbox import outbox_store
 from .emails import digest_email
 
 logger = logging.getLogger(__name__)
@@ -26,7 +31,7 @@ DIGEST_MAX_POSTS = 50
 
 
 class DigestInterrupted(Exception):
-    """The SMTP server went away mid-run; the run resumes where it stopped."""
+    """A run stopped before its end (its database went away); the retry resumes it."""
 
 
 class DigestStatus(StrEnum):
@@ -43,14 +48,15 @@ class DigestReport:
     week: str
     status: DigestStatus
     posts: int
-    sent: int
+    # Emails this run wrote into the outbox (the workers send them).
+    queued: int
 
     def as_dict(self) -> dict[str, str | int]:
         return {
             "week": self.week,
             "status": self.status.value,
             "posts": self.posts,
-            "sent": self.sent,
+            "queued": self.queued,
         }
 
 
@@ -61,19 +67,17 @@ def digest_week(now: datetime) -> date:
 
 
 def digest_send(*, now: datetime | None = None, week: date | None = None) -> DigestReport:
-    """Email the posts published since the last digest to every user who opted in.
+    """Queue the posts published since the last digest for every user who opted in.
 
     One ``DigestRun`` per week: a second run in the same week finds it finished and
-    sends nothing; a run interrupted by the SMTP server resumes after the last
-    recipient sent. A run that has sent for ``REMINDERS_DIGEST_DEADLINE`` seconds
-    stops after its current chunk and reports ``continued``: the task queues its own
-    continuation with ``week``, which resumes that week's run wherever the calendar
-    has got to, so no digest outlives the task time limit whatever the number of users.
-    Recipients are read ``REMINDERS_DIGEST_CHUNK`` at a time in primary-key order and
-    each chunk goes over one SMTP connection, so memory stays flat whatever the number
-    of users. Before a chunk is sent its end is recorded with a compare-and-set UPDATE:
-    two runs at once never send the same chunk, and a worker killed mid-chunk leaves
-    the rest of that chunk unsent (never sent twice).
+    queues nothing; an interrupted one resumes after the last recipient queued.
+    Recipients are read ``REMINDERS_DIGEST_CHUNK`` at a time in primary-key order, so
+    memory stays flat whatever the number of users. A chunk's emails go into the
+    outbox in the transaction that moves the run's cursor past them with a
+    compare-and-set UPDATE: two runs at once never queue the same chunk, and a worker
+    killed mid-chunk leaves it unqueued and the cursor where it was (never twice,
+    never lost). A run busy for ``REMINDERS_DIGEST_DEADLINE`` seconds stops after its
+    current chunk and reports ``continued``: the task queues its own continuation.
     """
     now = now or timezone.now()
     if week is None:
@@ -97,20 +101,20 @@ def digest_send(*, now: datetime | None = None, week: date | None = None) -> Dig
         return DigestReport(week, DigestStatus.EMPTY, 0, 0)
     DigestRun.objects.filter(pk=run.pk).update(posts=len(posts))
 
-    sent = 0
+    queued = 0
     deadline = time.monotonic() + settings.REMINDERS_DIGEST_DEADLINE
     while True:
-        cursor, chunk = _claim_chunk(run)
-        if not chunk:
+        chunk = _queue_chunk(run, posts)
+        if chunk is None:
             break
-        sent += _send_chunk(run, posts, cursor, chunk)
+        queued += chunk
         # Checked after a chunk, so every task makes progress; a short chunk was the last.
-        if time.monotonic() > deadline and len(chunk) == settings.REMINDERS_DIGEST_CHUNK:
-            logger.info("digest: week of %s: %d sent by this task; continuing", week, sent)
-            return DigestReport(week, DigestStatus.CONTINUED, len(posts), sent)
+        if time.monotonic() > deadline and chunk == settings.REMINDERS_DIGEST_CHUNK:
+            logger.info("digest: week of %s: %d queued by this task; continuing", week, queued)
+            return DigestReport(week, DigestStatus.CONTINUED, len(posts), queued)
     DigestRun.objects.filter(pk=run.pk).update(finished_at=timezone.now())
-    logger.info("digest: week of %s sent to %d users (%d posts)", week, sent, len(posts))
-    return DigestReport(week, DigestStatus.SENT, len(posts), sent)
+    logger.info("digest: week of %s queued for %d users (%d posts)", week, queued, len(posts))
+    return DigestReport(week, DigestStatus.SENT, len(posts), queued)
 
 
 def _digest_run(now: datetime) -> DigestRun:
@@ -131,61 +135,23 @@ def _digest_run(now: datetime) -> DigestRun:
         return DigestRun.objects.get(week=week)
 
 
-def _claim_chunk(run: DigestRun) -> tuple[int | None, list]:
-    """The next chunk of recipients, taken with a compare-and-set of the cursor;
-    returns the cursor before it too (an empty chunk when everyone has been done)."""
+def _queue_chunk(run: DigestRun, posts: list) -> int | None:
+    """Queue the next chunk of recipients; returns how many, None when everyone has
+    been done. The emails are built before the transaction (templates take the CPU),
+    then stored in the one that claims the chunk by moving the cursor."""
     while True:
         cursor = DigestRun.objects.values_list("last_user_id", flat=True).get(pk=run.pk)
-        recipients = blog_selectors.digest_recipients(after=cursor)
-        chunk = list(recipients[: settings.REMINDERS_DIGEST_CHUNK])
+        chunk = list(
+            blog_selectors.digest_recipients(after=cursor)[: settings.REMINDERS_DIGEST_CHUNK]
+        )
         if not chunk:
-            return cursor, []
-        claimed = DigestRun.objects.filter(pk=run.pk, last_user_id=cursor).update(
-            last_user_id=chunk[-1].pk
-        )
-        if claimed:
-            return cursor, chunk
+            return None
+        messages = [digest_email(run, posts, user) for user in chunk]
+        with transaction.atomic():
+            claimed = DigestRun.objects.filter(pk=run.pk, last_user_id=cursor).update(
+                last_user_id=chunk[-1].pk, recipients=F("recipients") + len(chunk)
+            )
+            if claimed:
+                outbox_store(messages, kind=MailKind.DIGEST, users=chunk)
+                return len(chunk)
         # Another run took this chunk: read the cursor again.
-
-
-def _send_chunk(run: DigestRun, posts: list, cursor: int | None, chunk: list) -> int:
-    """Send a chunk over one SMTP connection (the batched sending of the reminders)."""
-    sent = unknown = 0
-    done = cursor  # the last recipient dealt with (sent, refused for good, or unknown)
-    try:
-        for outcome in smtp_send_each(chunk, lambda user: digest_email(run, posts, user)):
-            metrics.reply_recorded("digest", outcome)
-            if outcome.unknown:
-                # The server may have it: dealt with, never sent again; the rest of
-                # the chunk is given back below and resumed by the retry.
-                unknown += 1
-                done = outcome.key.pk
-                metrics.email_recorded("digest", "unknown")
-                logger.warning(
-                    "digest: week of %s: user %s: %r", run.week, outcome.key.pk, outcome.error
-                )
-                raise DigestInterrupted(outcome.error)
-            if not outcome.accepted:
-                if outcome.connection_lost or not outcome.permanent:
-                    # The server went away, or a 4xx: the server, not the address.
-                    metrics.email_recorded("digest", "retry")
-                    raise DigestInterrupted(outcome.error)
-                # This address is refused for good: skip it, go on.
-                metrics.email_recorded("digest", "failed")
-                logger.warning("digest: %r", outcome.error)
-            else:
-                metrics.email_recorded("digest", "sent")
-                sent += 1
-            done = outcome.key.pk
-    except Exception as exc:
-        # Give the rest of the chunk back, so the retry starts right after the last
-        # user dealt with.
-        DigestRun.objects.filter(pk=run.pk, last_user_id=chunk[-1].pk).update(last_user_id=done)
-        if isinstance(exc, DigestInterrupted):
-            raise
-        raise DigestInterrupted(smtp_failure(exc)[1]) from exc
-    finally:
-        DigestRun.objects.filter(pk=run.pk).update(
-            recipients=F("recipients") + sent, outcome_unknown=F("outcome_unknown") + unknown
-        )
-    return sent

@@ -1,11 +1,16 @@
-"""The message class of every email the pipeline sends, and its Message-ID domain."""
+"""The message classes of the emails the pipeline sends (built, or stored whole), and
+their Message-ID domain."""
 
 from __future__ import annotations
 
+import email
+import email.message
+import email.policy
 import uuid
+from email.parser import BytesHeaderParser
 from email.utils import parseaddr
 
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 
 
 class BatchEmail(EmailMultiAlternatives):
@@ -27,3 +32,49 @@ def message_id_domain(from_email: str) -> str:
     """The domain of a ``From:`` address (``"Name <a@example.com>"``), for Message-IDs;
     ``localhost`` when it has none."""
     return parseaddr(from_email)[1].rpartition("@")[2] or "localhost"
+
+
+def message_id_of(raw: bytes) -> str:
+    """The Message-ID header of a stored message, "" when it has none."""
+    headers = BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+    return str(headers.get("Message-ID", "")).strip()
+
+
+class _StoredMIME(email.message.Message):
+    """A message parsed from stored bytes that serialises back to exactly those bytes:
+    what was written to the outbox is what the server receives."""
+
+    def __init__(self, raw: bytes) -> None:
+        parsed = email.message_from_bytes(raw, policy=email.policy.compat32)
+        self.__dict__.update(parsed.__dict__)
+        self._raw = raw
+
+    def as_bytes(self, unixfrom: bool = False, policy=None, linesep: str = "\n") -> bytes:
+        return self._raw.replace(b"\r\n", linesep.encode())
+
+    def as_string(self, unixfrom: bool = False, maxheaderlen: int = 0, policy=None) -> str:
+        return self.as_bytes().decode(errors="replace")
+
+
+class StoredEmail(EmailMessage):
+    """An email already serialised (the outbox's ``raw_message``), sent as is to the
+    one envelope recipient given: its To and Cc headers are those it was written with.
+
+    ``subject`` and ``body`` (the first text/plain part) are read back for whoever looks
+    at it (the console and in-memory backends, a shell); sending never rebuilds it.
+    """
+
+    def __init__(self, raw: bytes, *, to: str, connection=None) -> None:
+        self.raw = bytes(raw)
+        headers = email.message_from_bytes(self.raw, policy=email.policy.default)
+        text = headers.get_body(preferencelist=("plain",))
+        super().__init__(
+            subject=str(headers.get("Subject", "")),
+            body=text.get_content() if text is not None else "",
+            from_email=str(headers.get("From", "")),
+            to=[to],
+            connection=connection,
+        )
+
+    def message(self, *args, **kwargs) -> email.message.Message:
+        return _StoredMIME(self.raw)

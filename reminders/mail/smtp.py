@@ -26,6 +26,7 @@ duplicate window").
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -42,6 +43,8 @@ Key = TypeVar("Key")
 
 # "421 Service not available, closing transmission channel": the connection is gone.
 SMTP_CLOSING = 421
+# RFC 3463's enhanced status code after a refusal's reply code: "550 5.1.1 ...".
+_ENHANCED_STATUS = re.compile(r"refused: \d{3} ([245]\.\d{1,3}\.\d{1,3})\b")
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,23 @@ class SendOutcome(Generic[Key]):
     connection_lost: bool = False
     reply_code: int | None = None
     unknown: bool = False
+    # The server refused the recipient (RCPT TO), not the sender or the message.
+    recipient_refused: bool = False
+
+    @property
+    def bad_address(self) -> bool:
+        """Whether the server said for good that this address does not take mail: a
+        5xx refusal of the recipient with an enhanced status code 5.1.x (bad address:
+        no such user or domain) or 5.2.1 (mailbox disabled), or a bare 550, 551 or 553
+        without one. A policy refusal (5.7.x: relaying denied, spam) or a full mailbox
+        (5.2.2, 552) says nothing against the address: not a hard bounce."""
+        if not (self.recipient_refused and self.permanent):
+            return False
+        match = _ENHANCED_STATUS.search(self.error)
+        if match is None:
+            return self.reply_code in (550, 551, 553)
+        status = match.group(1)
+        return status.startswith("5.1.") or status == "5.2.1"
 
 
 def smtp_failure(exc: BaseException) -> tuple[bool, str]:
@@ -108,15 +128,17 @@ def _connection_survives(exc: Exception) -> bool:
 
 
 def smtp_connection():
-    """A connection of the configured backend; Django's SMTP backend becomes the one
+    """A connection of the backend that delivers (``REMINDERS_EMAIL_BACKEND``, or
+    ``EMAIL_BACKEND`` in a project without an outbox); Django's SMTP backend becomes the one
     with a timeout of its own for the reply to the end of DATA (``backend.py``)."""
-    if settings.EMAIL_BACKEND == backend.DJANGO_SMTP_BACKEND:
+    name = getattr(settings, "REMINDERS_EMAIL_BACKEND", settings.EMAIL_BACKEND)
+    if name == backend.DJANGO_SMTP_BACKEND:
         return get_connection(
             backend.BACKEND,
             timeout=settings.EMAIL_TIMEOUT,
             data_timeout=settings.REMINDERS_SMTP_DATA_TIMEOUT,
         )
-    return get_connection(timeout=settings.EMAIL_TIMEOUT)
+    return get_connection(name, timeout=settings.EMAIL_TIMEOUT)
 
 
 def _reset(connection) -> None:
@@ -200,6 +222,7 @@ def smtp_send_each(
                     error=error,
                     connection_lost=not survives,
                     reply_code=smtp_reply_code(exc),
+                    recipient_refused=isinstance(exc, smtplib.SMTPRecipientsRefused),
                 )
                 if not survives:
                     return

@@ -164,10 +164,10 @@ def _recorder(
 
     def record(outcome: SendOutcome[Reminder], stranded: list[Reminder]) -> None:
         reminder = outcome.key
-        metrics.reply_recorded("reminder", outcome)
+        metrics.reply_recorded(reminder.kind, outcome)
         if outcome.accepted:
             mark_sent(reminder.pk)
-            metrics.email_recorded("reminder", DeliveryOutcome.SENT)
+            metrics.email_recorded(reminder.kind, DeliveryOutcome.SENT)
             # At INFO one line per batch: a line per email costs a write each.
             logger.debug("remind_batch: reminder %s sent to %r", reminder.pk, reminder.email)
             with lock:

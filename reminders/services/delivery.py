@@ -95,14 +95,14 @@ def reminder_deliver(*, reminder_id: uuid.UUID | str) -> Delivery:
         return Delivery(str(pk), DeliveryOutcome.SKIPPED)
 
     [outcome] = smtp_send_each([reminder], reminder_email)
-    metrics.reply_recorded("reminder", outcome)
+    metrics.reply_recorded(reminder.kind, outcome)
     if not outcome.accepted:
         delivery = attempt_failed(reminder, outcome)
         attempts_record([attempt_row(reminder.pk, delivery.status, delivery.error)])
         return delivery
     mark_sent(reminder.pk)
     attempts_record([attempt_row(reminder.pk, DeliveryOutcome.SENT)])
-    metrics.email_recorded("reminder", DeliveryOutcome.SENT)
+    metrics.email_recorded(reminder.kind, DeliveryOutcome.SENT)
     logger.info(
         "remind: reminder %s sent to %r (attempt %d)", pk, reminder.email, reminder.attempts
     )
@@ -217,7 +217,7 @@ def attempt_failed(
         # Sending it again could deliver a second copy: a person decides
         # (docs/reminders.md, "Outcome unknown").
         claim.end_claim(ReminderStatus.UNKNOWN, last_error=error, updated=now)
-        metrics.email_recorded("reminder", "unknown")
+        metrics.email_recorded(reminder.kind, "unknown")
         logger.warning(
             "remind: reminder %s outcome unknown after attempt %d, not sent again: %r",
             reminder.pk,
@@ -227,7 +227,7 @@ def attempt_failed(
         return Delivery(str(reminder.pk), DeliveryOutcome.OUTCOME_UNKNOWN, error=error)
     if outcome.permanent or not retries_left(reminder.attempts):
         claim.end_claim(ReminderStatus.FAILED, last_error=error, updated=now)
-        metrics.email_recorded("reminder", DeliveryOutcome.FAILED)
+        metrics.email_recorded(reminder.kind, DeliveryOutcome.FAILED)
         logger.warning(
             "remind: reminder %s failed after %d attempt(s): %r",
             reminder.pk,
@@ -246,7 +246,7 @@ def attempt_failed(
         enqueued_at=now,
         updated=now,
     )
-    metrics.email_recorded("reminder", DeliveryOutcome.RETRY)
+    metrics.email_recorded(reminder.kind, DeliveryOutcome.RETRY)
     logger.warning(
         "remind: reminder %s attempt %d failed (%r); retry in %.0f s",
         reminder.pk,

@@ -29,8 +29,14 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
 RESCHEDULABLE = (ReminderStatus.PENDING, ReminderStatus.FAILED)
-# Send again: a new email for one that went out, failed, or may have gone out.
-SENDABLE_AGAIN = (ReminderStatus.SENT, ReminderStatus.FAILED, ReminderStatus.UNKNOWN)
+# Send again: a new email for one that went out, failed, may have gone out, or was
+# suppressed (once staff took the address off the list).
+SENDABLE_AGAIN = (
+    ReminderStatus.SENT,
+    ReminderStatus.FAILED,
+    ReminderStatus.UNKNOWN,
+    ReminderStatus.SUPPRESSED,
+)
 
 
 @transaction.atomic

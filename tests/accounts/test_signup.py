@@ -8,9 +8,10 @@ from django.contrib.auth.hashers import identify_hasher
 
 from blog.models import User
 from blog.permissions import can_comment, can_post
-from reminders.models import Reminder
+from reminders.models import MailKind, Reminder, ReminderStatus
 from tests.accounts.conftest import GOOD_PASSWORD, SIGNUP_URL, signup_data
 from tests.factories import UserFactory
+from tests.support.outbox import deliver_due
 
 pytestmark = pytest.mark.django_db
 
@@ -39,9 +40,11 @@ def test_signup_creates_exactly_one_welcome_reminder_for_the_users_email(client)
     client.post(SIGNUP_URL, signup_data(client))
 
     user = User.objects.get(username="newreader")
-    reminders = Reminder.objects.filter(email="newreader@example.com")
+    reminders = Reminder.objects.filter(email="newreader@example.com", kind=MailKind.REMINDER)
     assert reminders.count() == 1
     assert reminders.get().user == user
+    # Beside it in the outbox, allauth's confirmation email (kind "mail").
+    assert Reminder.objects.filter(email="newreader@example.com", kind=MailKind.MAIL).count() == 1
 
 
 def test_user_and_reminder_are_one_transaction(client, monkeypatch):
@@ -59,22 +62,42 @@ def test_user_and_reminder_are_one_transaction(client, monkeypatch):
     assert Reminder.objects.count() == 0
 
 
-def test_the_confirmation_email_is_sent_and_does_not_block_signup(client, mailoutbox):
+def test_the_confirmation_email_is_stored_by_the_request_and_sent_by_the_pipeline(
+    client, mailoutbox
+):
     client.post(SIGNUP_URL, signup_data(client))
 
-    assert len(mailoutbox) == 1
-    assert mailoutbox[0].to == ["newreader@example.com"]
-    assert "/accounts/confirm-email/" in mailoutbox[0].body
+    # The request only wrote it to the outbox, with the site's headers.
+    assert mailoutbox == []
+    stored = Reminder.objects.get(email="newreader@example.com", kind=MailKind.MAIL)
+    assert stored.status == ReminderStatus.PENDING
+    raw = bytes(stored.raw_message)
+    assert b"Auto-Submitted: auto-generated" in raw
+    assert f"Message-ID: {stored.message_id}".encode() in raw
+    assert stored.message_id.startswith(f"<{stored.pk.hex}.")
+
+    deliver_due()
+
+    [confirmation] = [m for m in mailoutbox if "/accounts/confirm-email/" in m.body]
+    assert confirmation.to == ["newreader@example.com"]
+    stored.refresh_from_db()
+    assert stored.status == ReminderStatus.SENT
 
 
 def test_signup_survives_an_unreachable_mail_server(client, settings):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.REMINDERS_EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
 
     response = client.post(SIGNUP_URL, signup_data(client))
 
     assert response.status_code == 302
     assert User.objects.filter(username="newreader").exists()
+    # The worker meets the dead server: a temporary failure, retried, nothing lost.
+    report = deliver_due()
+    assert report.sent == 0 and len(report.retry) == 2
+    confirmation = Reminder.objects.get(email="newreader@example.com", kind=MailKind.MAIL)
+    assert confirmation.status == ReminderStatus.PENDING
+    assert "ConnectionRefusedError" in confirmation.last_error
 
 
 class TestCaptcha:

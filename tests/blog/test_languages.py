@@ -14,9 +14,10 @@ from django.utils.encoding import iri_to_uri
 
 from blog.models import User
 from reminders.digest.emails import digest_email
-from reminders.models import DigestRun, Reminder
+from reminders.models import DigestRun, MailKind, Reminder
 from reminders.services import welcome_reminder_create
 from tests.factories import CommentFactory, PostFactory, TagFactory, UserFactory
+from tests.support.outbox import deliver_due
 
 pytestmark = pytest.mark.django_db
 
@@ -211,8 +212,9 @@ def test_the_language_of_the_signup_page_becomes_the_accounts(client, settings):
 
     mei = User.objects.get(username="mei")
     assert mei.language == "zh-hans"
-    assert Reminder.objects.get(user=mei).subject == "欢迎！"
+    assert Reminder.objects.get(user=mei, kind=MailKind.REMINDER).subject == "欢迎！"
     # allauth's confirmation email is written in the request's language too.
+    deliver_due()
     assert any("mei@example.com" in m.to and "确认" in m.subject for m in mail.outbox)
 
 

@@ -46,6 +46,9 @@ REMINDERS_BATCH_DEADLINE = env.int("REMINDERS_BATCH_DEADLINE", default=60)
 REMINDERS_DIGEST_CHUNK = env.int("REMINDERS_DIGEST_CHUNK", default=200)
 # Seconds one digest task sends before it hands the rest of the week to a new task.
 REMINDERS_DIGEST_DEADLINE = env.int("REMINDERS_DIGEST_DEADLINE", default=180)
+# An email larger than this (bytes, serialised) is refused when it is sent: the
+# outbox stores whole messages and most receiving servers refuse 25 MB or less.
+REMINDERS_OUTBOX_MAX_BYTES = env.int("REMINDERS_OUTBOX_MAX_BYTES", default=10 * 1024 * 1024)
 # The site's public address: links in emails (the digest) are absolute.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # The queue of the email tasks; name another (e.g. "email") and start a worker with

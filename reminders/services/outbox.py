@@ -1,0 +1,98 @@
+"""The outbox: emails sent through Django's mail API, stored whole, sent by a worker.
+
+``reminders.outbox.EmailBackend`` (``EMAIL_BACKEND``) hands every message here. Each
+recipient (To, Cc and Bcc) becomes one ``Reminder`` row of kind ``mail`` holding the
+serialised message, written in the caller's transaction and published once it
+commits: from there it is claimed, sent, retried, swept and shown to staff exactly as
+a welcome email is (docs/email.md). The request that sent it never talks to the SMTP
+server; the worker sends with ``REMINDERS_EMAIL_BACKEND``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.utils import timezone
+
+from ..models import SUBJECT_MAX_LENGTH, MailKind, Reminder, ReminderStatus, make_message_id
+from .publishing import enqueue_on_commit
+
+# Headers every email of the site carries unless its sender set them (RFC 3834: an
+# automatic message; vacation responders do not answer it).
+AUTO_SUBMITTED = {"Auto-Submitted": "auto-generated"}
+
+
+class MessageTooLarge(ValueError):
+    """The serialised email is larger than ``REMINDERS_OUTBOX_MAX_BYTES``."""
+
+
+def outbox_store(
+    messages: Sequence[EmailMessage],
+    *,
+    kind: MailKind = MailKind.MAIL,
+    users: Sequence | None = None,
+) -> list[Reminder]:
+    """Store one row per recipient of each message, pending and due now, and publish
+    them when the current transaction commits. Returns the rows (in order). ``users``,
+    one per message, are the rows' users (the digest's recipients).
+
+    Each row's copy has a Message-ID of its own that names the row (``Reminder.
+    message_id``), so a bounce report finds it. A message that cannot be serialised
+    (a line break in a header, an address that cannot be encoded) raises here, in
+    the sender's code, as Django's own backends do; nothing of that message is stored.
+    """
+    now = timezone.now()
+    rows: list[Reminder] = []
+    for index, message in enumerate(messages):
+        user = users[index] if users is not None else None
+        rows += _rows(message, kind=kind, now=now, user=user)
+    if rows:
+        Reminder.objects.bulk_create(rows)
+        enqueue_on_commit([row.pk for row in rows])
+    return rows
+
+
+def _rows(message: EmailMessage, *, kind: MailKind, now, user) -> list[Reminder]:
+    recipients = [parseaddr(str(address))[1] or str(address) for address in message.recipients()]
+    headers = message.extra_headers
+    saved = dict(headers)
+    rows = []
+    try:
+        for key, value in AUTO_SUBMITTED.items():
+            headers.setdefault(key, value)
+        if "To" not in headers and message.to:
+            # The copies keep the header the sender wrote, whoever their envelope names.
+            headers["To"] = ", ".join(map(str, message.to))
+        for address in dict.fromkeys(recipients):
+            pk = uuid.uuid4()
+            headers["Message-ID"] = make_message_id(pk, now, kind)
+            raw = message.message().as_bytes(linesep="\r\n")
+            if len(raw) > settings.REMINDERS_OUTBOX_MAX_BYTES:
+                raise MessageTooLarge(
+                    f"The email to {address!r} is {len(raw)} bytes, more than "
+                    f"REMINDERS_OUTBOX_MAX_BYTES ({settings.REMINDERS_OUTBOX_MAX_BYTES})"
+                )
+            rows.append(
+                Reminder(
+                    id=pk,
+                    kind=kind,
+                    email=address,
+                    subject=str(message.subject)
+                    .replace("\r", " ")
+                    .replace("\n", " ")[:SUBJECT_MAX_LENGTH],
+                    text="",
+                    raw_message=raw,
+                    user=user,
+                    date=now,
+                    next_attempt_at=now,
+                    status=ReminderStatus.PENDING,
+                )
+            )
+    finally:
+        headers.clear()
+        headers.update(saved)
+    return rows

@@ -270,3 +270,9 @@ class DigestRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+# The suppression list and the providers' events; each email's events on its page.
+from .admin_suppression import MailEventInline  # noqa: E402
+
+ReminderAdmin.inlines = (*ReminderAdmin.inlines, MailEventInline)

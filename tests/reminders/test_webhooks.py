@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import threading
 from datetime import timedelta
 
 import pytest
@@ -321,3 +322,40 @@ def test_a_second_secret_is_accepted_while_the_first_is_replaced(webhooks, setti
     assert (new.status, old.status) == (200, 200)
     assert len(recorded()) == 2
     assert json.loads(json.dumps(MailEvent.objects.first().payload))  # stored as JSON
+
+
+@pytest.mark.django_db
+# anymail warns that a view without a secret is open: this one answers 404.
+@pytest.mark.filterwarnings("ignore::anymail.exceptions.AnymailInsecureWebhookWarning")
+def test_a_webhook_routed_without_a_secret_anyway_answers_404(client, settings) -> None:
+    settings.ROOT_URLCONF = "tests.reminders.strict_webhook_urls"
+    settings.ANYMAIL_WEBHOOK_SECRET = []
+
+    answer = client.post(
+        "/mail/events/postmark/tracking/",
+        json.dumps(pe.postmark_spam_complaint()),
+        content_type="application/json",
+    )
+
+    assert answer.status_code == 404
+    assert recorded() == []
+
+
+def test_concurrent_deliveries_of_one_event_record_it_once(webhooks) -> None:
+    """Providers retry while a slow first delivery is still running: six at once."""
+    start = threading.Barrier(6)
+    statuses: list[int] = []
+
+    def deliver() -> None:
+        start.wait(timeout=10)
+        statuses.append(pe.post_postmark(webhooks, pe.postmark_bounce()).status)
+
+    threads = [threading.Thread(target=deliver) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert statuses == [200] * 6
+    assert len(recorded()) == 1
+    assert entries() == [("bounce@example.com", "all", "hard-bounce")]

@@ -214,6 +214,17 @@ def test_mailgun_unsubscribe_turns_off_the_digest_only(webhooks, email) -> None:
     assert entries() == [("reader@example.com", "digest", "unsubscribed")]
 
 
+def test_mailgun_legacy_form_post_is_recorded_and_suppresses(webhooks, email) -> None:
+    body = pe.mailgun_legacy_dropped(email.message_id)
+
+    answer = pe.post_mailgun(webhooks, body, content_type="application/x-www-form-urlencoded")
+
+    assert answer.status == 200
+    assert recorded() == [("Mailgun", "rejected", "bounce@example.com", email.pk, True)]
+    assert MailEvent.objects.get().payload["code"] == ["605"]  # the form's fields, as lists
+    assert entries() == [("bounce@example.com", "all", "hard-bounce")]
+
+
 @pytest.mark.parametrize("key", ["another-key", ""])
 def test_mailgun_bad_signature_is_a_400_and_records_nothing(webhooks, email, key) -> None:
     body = pe.mailgun_signed(pe.mailgun_failed(email.message_id), key=key or "x")

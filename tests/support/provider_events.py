@@ -10,7 +10,7 @@ import hmac
 import http.client
 import json
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 WEBHOOK_USER, WEBHOOK_PASSWORD = "lightblog", "k9Lp-2xWq7Rz4Nt8Vb3Mh6Jd"
 WEBHOOK_SECRET = f"{WEBHOOK_USER}:{WEBHOOK_PASSWORD}"
@@ -209,6 +209,26 @@ def mailgun_unsubscribed(message_id: str):
         "recipient": "reader@example.com",
         "message": {"headers": {"message-id": message_id.strip("<>")}},
     }
+
+
+def mailgun_legacy_dropped(message_id: str, *, key: str = MAILGUN_SIGNING_KEY) -> str:
+    """Mailgun's legacy (form-encoded) "dropped" webhook: code 605, "Not delivering to
+    previously bounced address"; signed with the same HMAC, form fields instead of JSON."""
+    fields = {
+        "event": "dropped",
+        "code": "605",
+        "reason": "hardfail",
+        "description": "Not delivering to previously bounced address",
+        "Message-Id": message_id,
+        "recipient": "bounce@example.com",
+        "domain": "example.com",
+        "timestamp": "1461261330",
+        "token": "a3fe1fa1640349ac552b84ddde373014b4c41645830c8dd3fc",
+    }
+    fields["signature"] = hmac.new(
+        key.encode(), f"{fields['timestamp']}{fields['token']}".encode(), hashlib.sha256
+    ).hexdigest()
+    return urlencode(fields)
 
 
 def post_mailgun(base_url: str, body: dict | str, **kwargs) -> Answer:

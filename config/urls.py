@@ -32,6 +32,10 @@ urlpatterns = [
 # (docs/blog.md, "Images").
 if settings.BLOG_MEDIA_SERVE and settings.MEDIA_URL.startswith("/"):
     urlpatterns.append(path(f"{settings.MEDIA_URL.lstrip('/')}<path:name>", media_file))
+# Providers' bounce and complaint webhooks (docs/email.md, "Provider webhooks"): only
+# with a secret, since anymail would accept anyone's events without one.
+if settings.ANYMAIL_WEBHOOK_SECRET:
+    urlpatterns.append(path("mail/events/", include("reminders.webhook_urls")))
 urlpatterns += [
     # Last: the blog's patterns start at the site root.
     path("", include("blog.urls")),

@@ -327,3 +327,18 @@ class DigestRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+# The suppression list and the providers' events; each email's events on its page.
+from .admin_suppression import MailEventInline  # noqa: E402
+
+ReminderAdmin.inlines = (*ReminderAdmin.inlines, MailEventInline)
+
+
+class OutboxEventInline(MailEventInline):
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        opts = OutboxEmail._meta
+        return request.user.has_perm(f"{opts.app_label}.view_{opts.model_name}")
+
+
+OutboxEmailAdmin.inlines = (*OutboxEmailAdmin.inlines, OutboxEventInline)

@@ -38,6 +38,7 @@ from django.utils.translation import gettext_noop
 
 from config.validators import deliverable_email
 
+from .addresses import address_key, normalise_address
 from .mail.messages import message_id_domain, message_id_of
 
 # Marked for translation: the welcome email's subject is in its user's language.
@@ -380,3 +381,128 @@ class BeatLease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.holder} until {self.expires_at:%Y-%m-%d %H:%M:%S}"
+
+
+# THE SUPPRESSION LIST AND THE PROVIDERS' EVENTS
+# ------------------------------------------------------------------------------
+# docs/email.md, "Suppression list" and "Provider webhooks"; the writes are in
+# reminders/suppression.py and reminders/mail_events.py.
+class SuppressionScope(models.TextChoices):
+    ALL = "all", _("all mail")
+    DIGEST = "digest", _("the digest only")
+
+
+class SuppressionReason(models.TextChoices):
+    HARD_BOUNCE = "hard-bounce", _("hard bounce")
+    COMPLAINT = "complaint", _("complaint")
+    UNSUBSCRIBED = "unsubscribed", _("unsubscribed")
+    MANUAL = "manual", _("manual")
+
+
+SUPPRESSION_SOURCE_MAX_LENGTH = 1000
+
+
+class Suppression(models.Model):
+    """An address not to send to: all mail, or the digest only.
+
+    ``key`` is what makes two spellings one entry (``reminders.addresses.address_key``):
+    unique with the scope, so an address is on the list at most once per scope.
+    """
+
+    address = models.CharField(
+        _("address"),
+        max_length=254,
+        help_text=_("Its domain in lower case; compared without regard to case."),
+    )
+    key = models.CharField(max_length=64, editable=False)
+    scope = models.CharField(
+        _("scope"), max_length=16, choices=SuppressionScope.choices, default=SuppressionScope.ALL
+    )
+    reason = models.CharField(_("reason"), max_length=16, choices=SuppressionReason.choices)
+    source = models.CharField(
+        _("source"),
+        max_length=SUPPRESSION_SOURCE_MAX_LENGTH,
+        blank=True,
+        default="",
+        help_text=_("The SMTP reply, the provider's event or the staff member."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = _("suppressed address")
+        verbose_name_plural = _("suppression list")
+        constraints = [
+            # Also the index of suppressed(): key IN (...) AND scope IN (...).
+            models.UniqueConstraint(fields=["key", "scope"], name="suppression_key_scope_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address} ({self.get_scope_display()}: {self.get_reason_display()})"
+
+    def save(self, *args, **kwargs) -> None:
+        self.address = normalise_address(self.address)
+        self.key = address_key(self.address)
+        super().save(*args, **kwargs)
+
+
+class MailEvent(models.Model):
+    """One event a provider reported through its webhook (delivered, bounced, complained,
+    …), normalised by django-anymail; kept for staff, matched to its email when the
+    provider gave the email's Message-ID back."""
+
+    provider = models.CharField(_("provider"), max_length=32)
+    event_type = models.CharField(_("event"), max_length=32)
+    recipient = models.CharField(_("recipient"), max_length=254, blank=True, default="")
+    message_id = models.CharField(
+        _("Message-ID"),
+        max_length=255,
+        blank=True,
+        default="",
+        help_text=_("The email's own Message-ID header, when the provider reported it."),
+    )
+    provider_message_id = models.CharField(
+        _("provider's message id"), max_length=255, blank=True, default=""
+    )
+    reminder = models.ForeignKey(
+        Reminder,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="mail_events",
+        verbose_name=_("email"),
+    )
+    event_id = models.CharField(_("provider's event id"), max_length=255, blank=True, default="")
+    # What a retried delivery of the same event shares (reminders/mail_events.py).
+    key = models.CharField(max_length=64, unique=True, editable=False)
+    timestamp = models.DateTimeField(_("reported at"), null=True, blank=True)
+    description = models.TextField(_("description"), blank=True, default="")
+    reject_reason = models.CharField(_("reject reason"), max_length=32, blank=True, default="")
+    mta_response = models.TextField(_("server's response"), blank=True, default="")
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    payload = models.JSONField(_("payload"), default=dict, blank=True)
+    suppressed = models.BooleanField(
+        _("suppressed"),
+        default=False,
+        help_text=_("Whether this event put the address on the suppression list."),
+    )
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        verbose_name = _("provider event")
+        verbose_name_plural = _("provider events")
+        indexes = [
+            # An address's history (the suppression list links to it).
+            models.Index(fields=["recipient", "received_at"], name="mail_event_recipient_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.event_type} {self.recipient}"

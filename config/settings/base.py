@@ -114,6 +114,8 @@ INSTALLED_APPS = [
     "django_recaptcha",
     # The login lockout of the three login doors (config/lockout.py).
     "axes",
+    # Providers' bounce and complaint webhooks (components/webhooks.py, docs/email.md).
+    "anymail",
     # The API (components/api.py).
     "rest_framework",
     "rest_framework_simplejwt",
@@ -297,3 +299,4 @@ from .components.csp import *  # noqa: E402, F403
 from .components.monitoring import *  # noqa: E402, F403
 from .components.proxies import *  # noqa: E402, F403
 from .components.reminders import *  # noqa: E402, F403
+from .components.webhooks import *  # noqa: E402, F403

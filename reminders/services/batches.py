@@ -31,6 +31,7 @@ from .delivery import (
     attempt_failed,
     attempt_row,
     attempts_record,
+    end_suppressed,
     mark_sent,
     parse_reminder_id,
 )
@@ -58,6 +59,8 @@ class BatchReport:
     retry: list[str] = field(default_factory=list)
     # Sent, and the server never answered: not sent again (docs/reminders.md).
     unknown: list[str] = field(default_factory=list)
+    # Claimed, and their address is on the suppression list: not sent.
+    suppressed: list[str] = field(default_factory=list)
     retry_in: float | None = None
 
     @property
@@ -74,6 +77,7 @@ class BatchReport:
             "failed": self.failed,
             "retry": self.retry,
             "unknown": self.unknown,
+            "suppressed": self.suppressed,
             "released": self.released,
             "connections": self.connections,
         }
@@ -109,6 +113,12 @@ def reminders_deliver_batch(*, reminder_ids: Sequence[uuid.UUID | str]) -> Batch
         logger.info("remind_batch: none of %d reminders to claim", len(ids))
         return report
     metrics.BATCH_SIZE.observe(len(claimed))
+    stopped = end_suppressed(claimed, token=token)
+    if stopped:
+        report.suppressed = [str(pk) for pk in stopped]
+        claimed = [reminder for reminder in claimed if reminder.pk not in stopped]
+        if not claimed:
+            return report
 
     lanes = _lanes(claimed)
     report.connections = len(lanes)

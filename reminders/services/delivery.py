@@ -23,8 +23,17 @@ from django.utils import timezone
 from .. import metrics
 from ..emails import reminder_email
 from ..mail.smtp import SendOutcome, smtp_send_each
-from ..models import AttemptOutcome, Reminder, ReminderAttempt, ReminderStatus
+from ..models import (
+    AttemptOutcome,
+    MailKind,
+    Reminder,
+    ReminderAttempt,
+    ReminderStatus,
+    SuppressionReason,
+    SuppressionScope,
+)
 from ..retry import retries_left, retry_delay
+from ..suppression import suppress, suppressed
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +52,8 @@ class DeliveryOutcome(StrEnum):
     UNKNOWN = "unknown"
     # The body was sent and the server never answered: the reminder is ``unknown``.
     OUTCOME_UNKNOWN = "outcome_unknown"
+    # The address is on the suppression list: nothing was sent, nothing will be.
+    SUPPRESSED = "suppressed"
 
 
 # The old name, kept for callers.
@@ -93,6 +104,8 @@ def reminder_deliver(*, reminder_id: uuid.UUID | str) -> Delivery:
             return Delivery(str(pk), DeliveryOutcome.UNKNOWN)
         logger.info("remind: reminder %s not claimed (it is %s or not due yet)", pk, status)
         return Delivery(str(pk), DeliveryOutcome.SKIPPED)
+    if end_suppressed([reminder], token=reminder.claim_token):
+        return Delivery(str(pk), DeliveryOutcome.SUPPRESSED, error=reminder.last_error)
 
     [outcome] = smtp_send_each([reminder], reminder_email)
     metrics.reply_recorded(reminder.kind, outcome)
@@ -198,6 +211,50 @@ def _mark_sent_sql(alias: str) -> str:
     )
 
 
+def end_suppressed(reminders: list[Reminder], *, token: uuid.UUID | None) -> set[uuid.UUID]:
+    """End the claim of those of ``reminders`` whose address is on the suppression list
+    (the digest-only entries for digests): ``suppressed`` with the entry's reason,
+    their claim's attempt undone, never retried. Returns their ids; the caller sends
+    the rest. One query per kind of list asked (all mail, digest), none for none."""
+    digests = [r.email for r in reminders if r.kind == MailKind.DIGEST]
+    others = [r.email for r in reminders if r.kind != MailKind.DIGEST]
+    entries = {
+        False: suppressed(others, digest=False) if others else {},
+        True: suppressed(digests, digest=True) if digests else {},
+    }
+    done: set[uuid.UUID] = set()
+    for reminder in reminders:
+        entry = entries[reminder.kind == MailKind.DIGEST].get(reminder.email)
+        if entry is None:
+            continue
+        reason = f"Suppressed: {entry.reason} ({entry.source})"[:LAST_ERROR_MAX_LENGTH]
+        Reminder.objects.filter(
+            pk=reminder.pk, status=ReminderStatus.SENDING, claim_token=token
+        ).end_claim(ReminderStatus.SUPPRESSED, attempts=F("attempts") - 1, last_error=reason)
+        reminder.last_error = reason
+        metrics.email_recorded(reminder.kind, DeliveryOutcome.SUPPRESSED)
+        logger.info(
+            "remind: %s %s not sent to %r: %s", reminder.kind, reminder.pk, reminder.email, reason
+        )
+        done.add(reminder.pk)
+    return done
+
+
+def _hard_bounce(reminder: Reminder, error: str) -> None:
+    """Put an address the server refused for good on the suppression list. The
+    failure is already recorded: a database error here is logged, never raised (the
+    next email to it meets the same refusal and tries again)."""
+    try:
+        suppress(
+            reminder.email,
+            scope=SuppressionScope.ALL,
+            reason=SuppressionReason.HARD_BOUNCE,
+            source=f"SMTP: {error}",
+        )
+    except Exception:
+        logger.exception("could not add %r to the suppression list", reminder.email)
+
+
 def attempt_failed(
     reminder: Reminder, outcome: SendOutcome, *, token: uuid.UUID | None = None
 ) -> Delivery:
@@ -234,6 +291,8 @@ def attempt_failed(
             reminder.attempts,
             error,
         )
+        if outcome.bad_address:
+            _hard_bounce(reminder, error)
         return Delivery(str(reminder.pk), DeliveryOutcome.FAILED, error=error)
 
     delay = retry_delay(reminder.attempts)

@@ -43,6 +43,9 @@ def form_data(reminder: Reminder, **changes) -> dict:
         # The attempts inline (read-only): its management form, as a browser sends it.
         "attempt_history-TOTAL_FORMS": "0",
         "attempt_history-INITIAL_FORMS": "0",
+        # The providers' events inline (read-only) likewise.
+        "mail_events-TOTAL_FORMS": "0",
+        "mail_events-INITIAL_FORMS": "0",
     }
     return {**data, **changes}
 

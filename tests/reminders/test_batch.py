@@ -112,9 +112,10 @@ def test_batch_in_a_transaction_sends_over_one_connection_and_marks_each_sent(
     sent = ReminderFactory(email="already@example.com")
     Reminder.objects.filter(pk=sent.pk).update(status=ReminderStatus.SENT)
 
-    # The claim and its read-back (2), one "sent" UPDATE per email (5), and one INSERT
-    # of the batch's attempt history (issue #15: per batch, not per email): nothing else.
-    with django_assert_num_queries(2 + 5 + 1):
+    # The claim and its read-back (2), the suppression list for the batch (1), one
+    # "sent" UPDATE per email (5), and one INSERT of the batch's attempt history
+    # (issue #15: per batch, not per email): nothing else.
+    with django_assert_num_queries(2 + 1 + 5 + 1):
         report = reminders_deliver_batch(reminder_ids=[*ids(reminders), str(sent.pk)])
 
     assert report.as_dict() == {
@@ -125,6 +126,7 @@ def test_batch_in_a_transaction_sends_over_one_connection_and_marks_each_sent(
         "failed": [],
         "retry": [],
         "unknown": [],
+        "suppressed": [],
         "released": 0,
         "connections": 1,
     }

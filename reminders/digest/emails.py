@@ -10,6 +10,7 @@ from django.utils.translation import ngettext
 
 from ..mail.messages import BatchEmail, message_id_domain
 from ..models import DigestRun
+from .unsubscribe import list_headers, unsubscribe_url
 
 
 def digest_email(run: DigestRun, posts: list, user) -> BatchEmail:
@@ -26,6 +27,7 @@ def _digest_email(run: DigestRun, posts: list, user) -> BatchEmail:
         "posts": [(post, f"{site}{post.get_absolute_url()}") for post in posts],
         "week": run.week,
         "settings_url": f"{site}{reverse('blog:account_settings')}",
+        "unsubscribe_url": unsubscribe_url(user),
         "site_url": site,
     }
     domain = message_id_domain(settings.DEFAULT_FROM_EMAIL)
@@ -41,7 +43,11 @@ def _digest_email(run: DigestRun, posts: list, user) -> BatchEmail:
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[user.email],
         # One per user and week: a receiving server can recognise a repeat.
-        headers={"Message-ID": f"<digest.{run.week:%Y%m%d}.{user.pk}@{domain}>"},
+        headers={
+            "Message-ID": f"<digest.{run.week:%Y%m%d}.{user.pk}@{domain}>",
+            # One-click unsubscribe and List-Id (docs/digest.md, "Unsubscribing").
+            **list_headers(user),
+        },
     )
     message.attach_alternative(
         render_to_string("reminders/email/digest.html", context), "text/html"

@@ -48,6 +48,9 @@ REMINDERS_DIGEST_CHUNK = env.int("REMINDERS_DIGEST_CHUNK", default=200)
 REMINDERS_DIGEST_DEADLINE = env.int("REMINDERS_DIGEST_DEADLINE", default=180)
 # The site's public address: links in emails (the digest) are absolute.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# A mailbox someone reads for unsubscribe requests, offered beside the one-click link in
+# the digest's List-Unsubscribe; empty (the default): the link only.
+REMINDERS_UNSUBSCRIBE_MAILTO = env.str("REMINDERS_UNSUBSCRIBE_MAILTO", default="")
 # The queue of the email tasks; name another (e.g. "email") and start a worker with
 # -Q email to keep slow SMTP away from other work.
 REMINDERS_QUEUE = env.str("REMINDERS_QUEUE", default="celery")

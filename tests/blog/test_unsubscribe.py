@@ -22,6 +22,7 @@ import pytest
 from django.core import signing
 from django.test import Client
 
+from blog.checks import unsubscribe_mailto
 from blog.models import User
 from reminders.digest.unsubscribe import (
     SALT,
@@ -334,3 +335,21 @@ def test_other_methods_are_refused(link, reader) -> None:
 
     assert answer.status == 405
     assert receives_digest(reader) is True
+
+
+# THE MAILTO SETTING
+# ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("", []),
+        ("unsubscribe@example.com", []),
+        ("mailto:unsubscribe@example.com", ["blog.E030"]),
+        ("Lightblog <unsubscribe@example.com>", ["blog.E030"]),
+        ("a@example.com, b@example.com", ["blog.E030"]),
+    ],
+)
+def test_the_mailto_setting_must_be_a_bare_address(settings, value, expected) -> None:
+    settings.REMINDERS_UNSUBSCRIBE_MAILTO = value
+
+    assert [problem.id for problem in unsubscribe_mailto(None)] == expected

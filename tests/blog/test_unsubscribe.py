@@ -196,6 +196,17 @@ def test_a_signed_in_browser_gets_no_cookie_either(link, reader) -> None:
     assert receives_digest(reader) is False
 
 
+def test_the_page_is_in_the_readers_language(site) -> None:
+    reader = UserFactory(receives_digest=True, language="zh-hans")
+
+    shown = send(unsubscribe_url(reader), method="GET")
+    done = send(unsubscribe_url(reader))
+
+    assert '<html lang="zh-hans">' in shown.body
+    assert "退订每周摘要" in shown.body
+    assert "你已退订" in done.body
+
+
 # TOKENS
 # ------------------------------------------------------------------------------
 def test_tokens_name_the_user_and_the_list(reader) -> None:

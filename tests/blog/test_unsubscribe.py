@@ -32,6 +32,7 @@ from reminders.digest.unsubscribe import (
     unsubscribe_url,
 )
 from tests.factories import UserFactory
+from tests.security.test_form_fuzzing import BOUND_SECONDS, bodies
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -364,3 +365,17 @@ def test_the_mailto_setting_must_be_a_bare_address(settings, value, expected) ->
     settings.REMINDERS_UNSUBSCRIBE_MAILTO = value
 
     assert [problem.id for problem in unsubscribe_mailto(None)] == expected
+
+
+def test_the_form_fuzzing_bodies_are_400s_never_5xx(link, reader) -> None:
+    """The hostile bodies of the forms' fuzzing pass (tests/security/test_form_fuzzing.py),
+    around the one-click field: each is refused, quickly, and changes nothing."""
+    cases = bodies({"List-Unsubscribe": "One-Click"})
+    answers = {}
+    for case, (content_type, body) in cases.items():
+        started = time.monotonic()
+        answer = send(link, body=body, **{"Content-Type": content_type})
+        answers[case] = (answer.status, time.monotonic() - started < BOUND_SECONDS)
+
+    assert answers == {case: (400, True) for case in cases}
+    assert receives_digest(reader) is True

@@ -158,6 +158,17 @@ def test_only_the_tokens_owner_is_unsubscribed(link, reader) -> None:
     assert receives_digest(other) is True
 
 
+def test_an_unsubscribe_costs_two_queries(reader, django_assert_num_queries) -> None:
+    path = urlsplit(unsubscribe_url(reader)).path
+
+    # The token's user (1) and the conditional UPDATE (1): no session, no other row.
+    with django_assert_num_queries(2):
+        answer = Client().post(path, data=ONE_CLICK, content_type=FORM)
+
+    assert answer.status_code == 200
+    assert receives_digest(reader) is False
+
+
 # A GET CHANGES NOTHING
 # ------------------------------------------------------------------------------
 def test_get_shows_a_button_and_changes_nothing(link, reader) -> None:
@@ -170,6 +181,13 @@ def test_get_shows_a_button_and_changes_nothing(link, reader) -> None:
     assert answer.cookies == []
     assert "no-store" in answer.headers["Cache-Control"]
     assert '<meta name="robots" content="noindex, nofollow">' in answer.body
+
+
+def test_head_changes_nothing(link, reader) -> None:
+    answer = send(link, method="HEAD")
+
+    assert answer.status == 200
+    assert receives_digest(reader) is True
 
 
 def test_the_page_is_never_served_from_the_page_cache(link, settings) -> None:

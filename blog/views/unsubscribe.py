@@ -23,7 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from reminders.digest.unsubscribe import InvalidToken, read_token
+from reminders.digest.unsubscribe import DIGEST, InvalidToken, read_token
 
 from ..models import User
 from ..services import user_digest_unsubscribe
@@ -46,8 +46,10 @@ def _is_one_click(request: HttpRequest) -> bool:
 
 def _token_owner(token: str) -> User | None:
     try:
-        user_pk, _list = read_token(token)
+        user_pk, list_name = read_token(token)
     except InvalidToken:
+        return None
+    if list_name != DIGEST:  # the one list this page turns off
         return None
     return User.objects.filter(pk=user_pk).only("pk", "language", "receives_digest").first()
 

@@ -1,5 +1,6 @@
 """System checks on the blog's settings (registered by ``BlogConfig.ready``): the
-comment limits and the image limits (docs/blog.md, "Comments" and "Images"), so
+comment limits, the image limits (docs/blog.md, "Comments" and "Images") and the
+digest's unsubscribe address (docs/digest.md, "Unsubscribing"), so
 ``manage.py check`` (and every management command) stops on a value that would refuse
 every image, serve none or make a limit meaningless."""
 
@@ -7,6 +8,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, register
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from PIL import Image
 
 NON_NEGATIVE = {
@@ -66,3 +69,23 @@ def image_limits(app_configs, **kwargs) -> list[CheckMessage]:
             )
         )
     return problems
+
+
+@register()
+def unsubscribe_mailto(app_configs, **kwargs) -> list[CheckMessage]:
+    """The digest's ``mailto:`` unsubscribe is a bare address: a name, a ``mailto:``
+    prefix or a second address would make the List-Unsubscribe header unusable."""
+    mailto = settings.REMINDERS_UNSUBSCRIBE_MAILTO
+    if not mailto:
+        return []
+    try:
+        validate_email(mailto)
+    except ValidationError:
+        return [
+            Error(
+                f"REMINDERS_UNSUBSCRIBE_MAILTO is {mailto!r}, not a bare email address.",
+                hint="Set it to an address such as unsubscribe@example.com, or leave it empty.",
+                id="blog.E030",
+            )
+        ]
+    return []

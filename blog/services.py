@@ -350,6 +350,21 @@ def user_revoke_poster(*, user: User) -> bool:
     return True
 
 
+def user_digest_unsubscribe(*, user: User) -> bool:
+    """Turn the user's weekly digest off at once (a one-click unsubscribe). Returns False
+    when it was already off; safe to repeat. One conditional UPDATE: of two clicks at
+    once, one turns it off and the other finds it off."""
+    changed = User.objects.filter(pk=user.pk, receives_digest=True).update(receives_digest=False)
+    user.receives_digest = False
+    # The pk, never the address: the log is read by more people than the database.
+    logger.info(
+        "Digest unsubscribe: user %s %s.",
+        user.pk,
+        "turned the digest off" if changed else "had it off already",
+    )
+    return bool(changed)
+
+
 @transaction.atomic
 def user_api_tokens_revoke(*, user: User) -> int:
     """Blacklist every unexpired refresh token issued to the user; returns how many.

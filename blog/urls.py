@@ -56,4 +56,6 @@ urlpatterns = [
     path("sitemap-<slug:section>.xml", views.sitemap_section, name="sitemap_section"),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("accounts/settings/", views.AccountSettingsView.as_view(), name="account_settings"),
+    # The digest's one-click unsubscribe (RFC 8058): POSTed by mail clients, no cookie.
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

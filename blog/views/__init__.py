@@ -1,7 +1,8 @@
 """The blog's pages: ``reading`` (lists, a post, search, settings), ``writing``
 (the editor, delete, "My posts", the preview), ``comments`` (post, edit, delete,
-moderate), ``discovery`` (robots.txt, the sitemap, the feeds page) and ``language``
-(the switcher). ``blog/urls.py`` names them from here."""
+moderate), ``discovery`` (robots.txt, the sitemap, the feeds page), ``language``
+(the switcher) and ``unsubscribe`` (the digest's one-click unsubscribe).
+``blog/urls.py`` names them from here."""
 
 from .comments import CommentDeleteView, CommentModerateView, CommentUpdateView
 from .discovery import FeedsView, favicon, robots_txt, sitemap_index, sitemap_section
@@ -16,6 +17,7 @@ from .reading import (
     SearchView,
     TagPostListView,
 )
+from .unsubscribe import unsubscribe
 from .writing import (
     MyPostsView,
     PostCreateView,
@@ -51,4 +53,5 @@ __all__ = [
     "set_language",
     "sitemap_index",
     "sitemap_section",
+    "unsubscribe",
 ]

@@ -8,8 +8,9 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import ngettext
 
-from ..mail.messages import BatchEmail, message_id_domain
+from ..mail.messages import BatchEmail
 from ..models import DigestRun
+from .unsubscribe import list_headers, unsubscribe_url
 
 
 def digest_email(run: DigestRun, posts: list, user) -> BatchEmail:
@@ -26,9 +27,9 @@ def _digest_email(run: DigestRun, posts: list, user) -> BatchEmail:
         "posts": [(post, f"{site}{post.get_absolute_url()}") for post in posts],
         "week": run.week,
         "settings_url": f"{site}{reverse('blog:account_settings')}",
+        "unsubscribe_url": unsubscribe_url(user),
         "site_url": site,
     }
-    domain = message_id_domain(settings.DEFAULT_FROM_EMAIL)
     count = len(posts)
     message = BatchEmail(
         subject=ngettext(
@@ -40,8 +41,9 @@ def _digest_email(run: DigestRun, posts: list, user) -> BatchEmail:
         body=render_to_string("reminders/email/digest.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[user.email],
-        # One per user and week: a receiving server can recognise a repeat.
-        headers={"Message-ID": f"<digest.{run.week:%Y%m%d}.{user.pk}@{domain}>"},
+        # One-click unsubscribe and List-Id (docs/digest.md, "Unsubscribing"). The
+        # outbox gives each copy a Message-ID naming its row (services/outbox.py).
+        headers=list_headers(user),
     )
     message.attach_alternative(
         render_to_string("reminders/email/digest.html", context), "text/html"

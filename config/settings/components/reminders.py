@@ -51,6 +51,9 @@ REMINDERS_DIGEST_DEADLINE = env.int("REMINDERS_DIGEST_DEADLINE", default=180)
 REMINDERS_OUTBOX_MAX_BYTES = env.int("REMINDERS_OUTBOX_MAX_BYTES", default=10 * 1024 * 1024)
 # The site's public address: links in emails (the digest) are absolute.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# A mailbox someone reads for unsubscribe requests, offered beside the one-click link in
+# the digest's List-Unsubscribe; empty (the default): the link only.
+REMINDERS_UNSUBSCRIBE_MAILTO = env.str("REMINDERS_UNSUBSCRIBE_MAILTO", default="")
 # The queue of the email tasks; name another (e.g. "email") and start a worker with
 # -Q email to keep slow SMTP away from other work.
 REMINDERS_QUEUE = env.str("REMINDERS_QUEUE", default="celery")

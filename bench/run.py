@@ -15,7 +15,16 @@ import argparse
 import importlib
 import sys
 
-NAMES = ("throughput", "latency", "pages", "digest", "backlog", "backlog-sink", "render")
+NAMES = (
+    "throughput",
+    "latency",
+    "signup",
+    "pages",
+    "digest",
+    "backlog",
+    "backlog-sink",
+    "render",
+)
 # A name that is a variant of another module's run(): (module, keyword arguments).
 VARIANTS = {"backlog-sink": ("backlog", {"sink": "smtp-sink"})}
 

@@ -42,7 +42,7 @@ def send(port: int, connections: int, message: bytes, recipients: list[str]) -> 
     print(json.dumps({"cpu_s": time.process_time() - cpu}), flush=True)
 
 
-if __name__ == "__main__":  # pragma: no cover - run by bench/backlog.py
+if __name__ == "__main__":  # pragma: no cover - run by bench/sending.py
     port, connections, message_file, recipients_file = sys.argv[1:5]
     send(
         int(port),

@@ -170,7 +170,7 @@ def run(n: int = SIGNUPS) -> list[harness.Result]:
     from django.contrib.auth.hashers import get_hasher
     from django.test import Client, override_settings
 
-    from bench.backlog import CPU
+    from bench.sending import CPU
 
     harness.purge(harness.AMQP_URL)
     attribution = Attribution()

@@ -9,7 +9,7 @@ SERVICES_DATABASE_URL ?= mysql://root@127.0.0.1:3306/test
 SERVICES_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672//
 SERVICES_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run seed bench bench-backlog bench-render test test-services lint migrate superuser worker beat web clean
+.PHONY: run seed bench bench-backlog bench-sink bench-render test test-services lint migrate superuser worker beat web clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -81,13 +81,27 @@ $(VENV)/.bench: $(VENV)/.test $(VENV)/.production requirements/bench.txt
 	$(BIN)/pip install --quiet -r requirements/bench.txt
 	touch $@
 
+SMTP_SINK := var/postfix/usr/sbin/smtp-sink
+
 # The benchmarks of bench/ (not part of `make test`): they need MariaDB, RabbitMQ and
 # Redis, append to bench/results.md and redraw bench/results.png.
-bench: $(VENV)/.bench
+bench: $(VENV)/.bench $(SMTP_SINK)
 	$(BIN)/python -m bench.run
 
 bench-backlog: $(VENV)/.bench
 	$(BIN)/python -m bench.run backlog
+
+# Benchmark 6 on Postfix's smtp-sink, with the bare sender's limit row (issue #18).
+bench-sink: $(VENV)/.bench $(SMTP_SINK)
+	$(BIN)/python -m bench.run backlog-sink
+
+# Postfix's smtp-sink, taken out of Debian's package: no mail server is installed or
+# started, and no root is needed (`apt-get update` first if apt has no package lists).
+$(SMTP_SINK):
+	mkdir -p var/postfix/deb
+	cd var/postfix/deb && rm -f postfix_*.deb && apt-get download postfix
+	dpkg -x var/postfix/deb/postfix_*.deb var/postfix
+	test -x $@ && touch $@
 
 # The worst Markdown inputs, before (Python-Markdown) and after (the budget): issue #19.
 bench-render: $(VENV)/.bench

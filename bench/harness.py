@@ -326,6 +326,8 @@ class Target:
     def verdict(self) -> str:
         if self.met:
             return "met"
+        if self.goal == 0:
+            return f"**missed** ({self.measured:.3g} > 0)"
         if self.higher_is_better:
             short = (self.goal - self.measured) / self.goal * 100
             return f"**missed** by {short:.0f}% ({self.measured:.3g} < {self.goal:.3g})"
@@ -358,6 +360,39 @@ class Result:
             lines.append("")
             lines += [f"- {note}" for note in self.notes]
         return "\n".join(lines) + "\n"
+
+
+def summary_markdown(results: Sequence[Result]) -> str:
+    """Every target of an invocation in one table: benchmark, target, figure, verdict."""
+    lines = [
+        "| benchmark | target | measured | goal | verdict |",
+        "|---|---|---|---|---|",
+    ]
+    for result in results:
+        for target in result.targets:
+            goal = f"{'≥' if target.higher_is_better else '≤'} {target.goal:.3g}"
+            verdict = "met" if target.met else "**missed**"
+            lines.append(
+                f"| {result.title.split(':')[0]} | {target.text} | {target.measured:.3g} "
+                f"| {goal} | {verdict} |"
+            )
+    if len(lines) == 2:
+        lines.append("| | no targets | | | |")
+    return "\n".join(lines) + "\n"
+
+
+def record_summary(results: Sequence[Result]) -> None:
+    """Print the summary table of an invocation and append it to results.md."""
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    met = sum(target.met for result in results for target in result.targets)
+    total = sum(len(result.targets) for result in results)
+    text = (
+        f"\n## Summary of the invocation ending {stamp}: {met} of {total} targets met\n\n"
+        + summary_markdown(results)
+    )
+    print(text)
+    with RESULTS_MD.open("a") as out:
+        out.write(text)
 
 
 def machine_markdown(description: dict[str, str]) -> str:

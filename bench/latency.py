@@ -98,6 +98,8 @@ def run(rate: int = RATE, seconds: int = SECONDS) -> list[harness.Result]:
 
     p = {q: harness.percentile(latencies, q) for q in (50, 95, 99)}
     whole = {q: harness.percentile(from_post, q) for q in (50, 95, 99)}
+    post_ms = {q: harness.percentile(posts, q) * 1000 for q in (50, 99)}
+    achieved = total / elapsed
     latency = harness.Result(
         key="latency",
         title=f"2. End-to-end latency: {total:,} registrations at {rate}/s for {seconds} s",
@@ -110,17 +112,21 @@ def run(rate: int = RATE, seconds: int = SECONDS) -> list[harness.Result]:
             "p50 s",
             "p95 s",
             "p99 s",
+            "POST p50 ms",
+            "POST p99 ms",
         ],
         rows=[
             [
                 label,
                 f"{total:,}",
-                f"{total / elapsed:.1f}",
+                f"{achieved:.1f}",
                 str(len(errors)),
                 str(lost),
                 f"{values[50]:.3f}",
                 f"{values[95]:.3f}",
                 f"{values[99]:.3f}",
+                f"{post_ms[50]:.0f}",
+                f"{post_ms[99]:.0f}",
             ]
             for label, values in (("the response", p), ("the POST sent", whole))
         ],
@@ -129,13 +135,17 @@ def run(rate: int = RATE, seconds: int = SECONDS) -> list[harness.Result]:
             "p95": p[95],
             "p99": p[99],
             "from_post": whole,
-            "achieved_per_s": total / elapsed,
+            "achieved_per_s": achieved,
+            "post_p50_ms": post_ms[50],
+            "post_p99_ms": post_ms[99],
             "errors": len(errors),
             "lost": lost,
         },
         targets=[
             harness.Target("p50 < 1 s", p[50], 1.0, higher_is_better=False),
             harness.Target("p99 < 3 s", p[99], 3.0, higher_is_better=False),
+            # The server kept up with the signups offered (within 5 %).
+            harness.Target(f"achieved ≥ 0.95 x {rate} signups/s offered", achieved, 0.95 * rate),
         ],
         notes=[
             "From the POST's response (the user is registered, the reminder committed and "
@@ -146,6 +156,10 @@ def run(rate: int = RATE, seconds: int = SECONDS) -> list[harness.Result]:
             "the client: the reminder is published when the user's transaction commits, "
             "and the request then still sends allauth's confirmation email and logs the "
             "user in. The second row counts from the moment the POST was sent.",
+            "achieved/s: signups answered per second over the run (offered: "
+            f"{rate}/s); POST p50/p99: the signup POST's own time at the client (Argon2 "
+            "hashing, the CAPTCHA, the database, the publish, the login; benchmark 2b "
+            "splits its CPU).",
         ],
     )
     ms = {q: harness.percentile(publishes, q) * 1000 for q in (50, 99)}

@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, register
 
+from .hashers import argon2_parameters_problem
+
 # Like Django's check of SECRET_KEY (security.W009): long and varied enough not to be
 # guessed; the local defaults start with "insecure-".
 JWT_KEY_MIN_LENGTH = 50
@@ -111,5 +113,24 @@ def shared_cache(app_configs, **kwargs) -> list[CheckMessage]:
             hint=f"Set CACHE_URL to a shared cache: {PRODUCTION_CACHE_URL} (then "
             "`manage.py createcachetable`) or redis://host:6379/2.",
             id="config.E010",
+        )
+    ]
+
+
+@register(Tags.security, deploy=True)
+def argon2_parameters(app_configs, **kwargs) -> list[CheckMessage]:
+    """Weaker Argon2 parameters make a stolen table of hashes cheaper to crack."""
+    problem = argon2_parameters_problem(
+        settings.ARGON2_TIME_COST, settings.ARGON2_MEMORY_COST, settings.ARGON2_PARALLELISM
+    )
+    if problem is None:
+        return []
+    return [
+        Error(
+            f"{problem}: a stolen password table would be cheaper to crack.",
+            hint="Unset ARGON2_TIME_COST, ARGON2_MEMORY_COST and ARGON2_PARALLELISM "
+            "(Django's defaults: t=2, m=102400, p=8), or choose a configuration of "
+            "OWASP's Password Storage Cheat Sheet.",
+            id="config.E020",
         )
     ]

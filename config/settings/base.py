@@ -142,10 +142,11 @@ LOGIN_REDIRECT_URL = "/"
 # PASSWORDS
 # ------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/topics/auth/passwords/
-# Argon2 for new passwords; bcrypt hashes (the original Flask blog's) still check
-# and are upgraded on the next login.
+# Argon2id for new passwords, its parameters the ARGON2_* settings (components/
+# accounts.py); bcrypt hashes (the original Flask blog's) still check and are upgraded
+# on the next login, as are Argon2 hashes made with other parameters.
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "config.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",

@@ -40,6 +40,18 @@ ACCOUNT_RATE_LIMITS = {
 # form error, so nobody can park a list of other people's addresses on theirs.
 ACCOUNT_MAX_EMAIL_ADDRESSES = env.int("ACCOUNT_MAX_EMAIL_ADDRESSES", default=2)
 
+# PASSWORD HASHING
+# ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/topics/auth/passwords/#argon2-usage
+# config.hashers.Argon2PasswordHasher (first in PASSWORD_HASHERS) reads these; Django's
+# defaults, above OWASP's minimum (config.E020 refuses less in production).
+# Iterations (passes over the memory).
+ARGON2_TIME_COST = env.int("ARGON2_TIME_COST", default=2)
+# Memory of one hash, KiB (102,400 = 100 MiB).
+ARGON2_MEMORY_COST = env.int("ARGON2_MEMORY_COST", default=102_400)
+# Lanes (and threads) of one hash.
+ARGON2_PARALLELISM = env.int("ARGON2_PARALLELISM", default=8)
+
 # LOGIN LOCKOUT
 # ------------------------------------------------------------------------------
 # https://django-axes.readthedocs.io/en/latest/4_configuration.html

@@ -7,10 +7,42 @@ import email
 import email.message
 import email.policy
 import uuid
+from email._policybase import Compat32
 from email.parser import BytesHeaderParser
 from email.utils import parseaddr
 
 from django.core.mail import EmailMessage, EmailMultiAlternatives
+
+
+class _FastCompat32(Compat32):
+    """The standard library's ``compat32`` policy (Django's), with a shortcut for the
+    common header: an ASCII value on one line that fits in ``max_line_length`` is
+    written as is, which is what ``Header.encode()`` makes of it anyway, without building
+    a ``Header`` for it. Everything else goes the standard way. Serialising a small
+    email took about 125 µs, 49 µs with this (py-spy: the largest part of a batch's
+    CPU per email; docs/benchmarks.md); ``tests/reminders/test_messages.py`` checks the bytes are
+    the same."""
+
+    def fold_binary(self, name: str, value) -> bytes:
+        if (
+            isinstance(value, str)
+            and value.isascii()
+            and "\r" not in value
+            and "\n" not in value
+            and self.max_line_length is not None
+            and len(name) + len(value) + 2 <= self.max_line_length
+        ):
+            return f"{name}: {value}{self.linesep}".encode("ascii")
+        return super().fold_binary(name, value)
+
+
+FAST_POLICY = _FastCompat32()
+
+
+def fast_serialisation(message: email.message.Message) -> email.message.Message:
+    """``message`` (a Django MIME message) set to serialise with :data:`FAST_POLICY`."""
+    message.policy = FAST_POLICY
+    return message
 
 
 class BatchEmail(EmailMultiAlternatives):
@@ -22,7 +54,7 @@ class BatchEmail(EmailMultiAlternatives):
     """
 
     def message(self, *args, **kwargs):
-        message = super().message(*args, **kwargs)
+        message = fast_serialisation(super().message(*args, **kwargs))
         if message.is_multipart():
             message.set_boundary(f"=============={uuid.uuid4().hex}==")
         return message

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.utils import timezone
 
+from ..mail.messages import fast_serialisation
 from ..models import SUBJECT_MAX_LENGTH, MailKind, Reminder, ReminderStatus, make_message_id
 from .publishing import enqueue_on_commit
 
@@ -70,7 +71,7 @@ def _rows(message: EmailMessage, *, kind: MailKind, now, user) -> list[Reminder]
         for address in dict.fromkeys(recipients):
             pk = uuid.uuid4()
             headers["Message-ID"] = make_message_id(pk, now, kind)
-            raw = message.message().as_bytes(linesep="\r\n")
+            raw = fast_serialisation(message.message()).as_bytes(linesep="\r\n")
             if len(raw) > settings.REMINDERS_OUTBOX_MAX_BYTES:
                 raise MessageTooLarge(
                     f"The email to {address!r} is {len(raw)} bytes, more than "

@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .cache import content_cache_key
+from .cache import content_cache_key, content_cache_set
 from .models import Comment, CommentStatus, Post, Tag, User
 from .permissions import can_moderate_comments
 from .search import SearchQuery, SearchResults
@@ -89,7 +88,7 @@ def sidebar() -> dict:
         "top_tags": top_tags(timezone.now(), SIDEBAR_SIZE),
     }
     if key is not None:
-        cache.set(key, context, settings.BLOG_PAGE_CACHE_SECONDS)
+        content_cache_set(key, context)
     return context
 
 

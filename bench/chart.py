@@ -103,7 +103,8 @@ def _pages(ax, data: dict) -> None:
             fontsize=6,
         )
     ax.set_xticks(list(x), [labels[n] for n in names])
-    ax.axhline(0.5 * data["trivial_rps"], color="red", linestyle="dashed", label="0.5 x trivial")
+    trivial = data.get("trivial_rps_baseline", data["trivial_rps"])
+    ax.axhline(0.5 * trivial, color="red", linestyle="dashed", label="0.5 x trivial")
     ax.set_title("4. pages, requests per s (gunicorn 2 workers)")
     ax.legend(fontsize=7)
 

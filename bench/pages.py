@@ -181,6 +181,7 @@ def pages_result(runs: dict, seconds: int) -> harness.Result:
             + measured["anonymous", "trivial again"].per_second
         ) / 2
         suffix = "" if mode == "cached" else "_uncached"
+        figures[f"trivial_rps_baseline{suffix}"] = trivial
         for reader, name in measured:
             result = measured[reader, name]
             ratio = result.per_second / trivial

@@ -6,7 +6,9 @@ A fragment is the same for every reader, signed in or not: it is rendered from t
 view's context *without the request*, so no user, CSRF token or message can reach
 it (a template that asked for ``user`` would get nothing). What is the reader's own is
 rendered per request around it: the header (``base.html``), a post's edit and delete
-links, each comment's actions (``_comment_actions.html``), the comment form, and which
+links, each comment's actions (``_comment_actions.html``), the comment form's CSRF
+token (its empty fields are the fragment's; a form shown again with errors is rendered
+per request), and which
 comments this reader may see at all (held and hidden ones are in the fragment with
 their state, filtered per request by ``permissions.can_view_comment``).
 docs/blog.md, "Caching".
@@ -23,6 +25,7 @@ from django.utils.safestring import SafeString, mark_safe
 from .. import permissions
 from ..cache import content_cache_set
 from ..context_processors import page_meta
+from ..forms import NewCommentForm
 from ..models import Comment, Post
 
 # Where a reader's actions go in a comment's fragment; never in escaped text.
@@ -58,6 +61,7 @@ class PostFragment:
     body: SafeString
     comments: list[CommentFragment]  # every comment, held and hidden ones too
     comment_count: int  # the published ones
+    comment_form: SafeString  # the empty form's fields (its CSRF token is the page's)
 
 
 def _render(template: str, context: dict, request: HttpRequest) -> SafeString:
@@ -107,6 +111,7 @@ def post_fragment(request: HttpRequest, post: Post, key: str | None) -> PostFrag
         body=_render("blog/_post_body.html", context, request),
         comments=comments,
         comment_count=sum(1 for item in comments if item.comment.is_published),
+        comment_form=_render("blog/_comment_form_fields.html", {"form": NewCommentForm()}, request),
     )
     if key is not None:
         content_cache_set(key, fragment)

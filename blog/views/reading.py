@@ -169,7 +169,10 @@ class PostDetailView(AnonymousPageCacheMixin, CommentPostMixin, DetailView):
             if fragment is None:
                 fragment = fragments.post_fragment(self.request, self.object, key)
         comments, comments_html = fragments.comments_for(self.request, fragment)
-        kwargs.setdefault("comment_form", NewCommentForm())
+        if "comment_form" in kwargs:  # a POST's form, with its text and errors
+            kwargs["comment_form_html"] = None
+        else:
+            kwargs.update(comment_form=NewCommentForm(), comment_form_html=fragment.comment_form)
         return super().get_context_data(
             fragment=fragment,
             comments=comments,

@@ -122,7 +122,8 @@ def posts_of_author(author: User) -> QuerySet[Post]:
 # ------------------------------------------------------------------------------
 def post_comments(post: Post, user) -> QuerySet[Comment]:
     """The post's comments this user sees, oldest first, with their users joined:
-    ``blog.permissions.can_view_comment`` as a query (the page and the API)."""
+    ``blog.permissions.can_view_comment`` as a query (the API; the post's page keeps
+    every comment in its cached fragment and asks ``can_view_comment`` of each)."""
     comments = post.comments.select_related("user")
     if can_moderate_comments(user):
         return comments

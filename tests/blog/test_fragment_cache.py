@@ -6,14 +6,17 @@ own (the header, edit links, comment actions, held comments) is never another's.
 from __future__ import annotations
 
 import http.client
+import pickle
 import time
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
+from blog.cache import fragment_cache_key
 from blog.services import (
     comment_create,
     comment_moderate,
@@ -53,6 +56,11 @@ def assert_cached(client, path: str, django_assert_num_queries) -> str:
         return page(client, path)
 
 
+def rename(tag, title: str) -> None:
+    tag.title = title
+    tag.save()  # as the admin does
+
+
 # EVERY CHANGE SHOWS AT ONCE, AND ONLY ONCE COMMITTED
 # ------------------------------------------------------------------------------
 @pytest.mark.django_db
@@ -64,8 +72,16 @@ def assert_cached(client, path: str, django_assert_num_queries) -> str:
         ("home", lambda post: post_update(post=post, title="Fresh title"), "Fresh title"),
         ("post", lambda post: post_update(post=post, text="Fresh *text*"), "<em>text</em>"),
         ("home", lambda post: post_update(post=post, tags=["Fresh tag"]), "Fresh tag"),
+        ("post", lambda post: rename(post.tags.get(), "Fresh tag"), "Fresh tag"),
     ],
-    ids=["new comment", "edited comment", "edited title", "edited text", "tag added"],
+    ids=[
+        "new comment",
+        "edited comment",
+        "edited title",
+        "edited text",
+        "tag added",
+        "tag renamed",
+    ],
 )
 def test_a_change_shows_to_a_signed_in_reader_once_committed(
     client,
@@ -201,6 +217,26 @@ def test_the_author_sees_edit_links_and_the_next_reader_does_not(author, django_
     assert ">reader</a></li>" in theirs
     assert ">author</a></li>" not in theirs
     assert mine.count("csrfmiddlewaretoken") == theirs.count("csrfmiddlewaretoken") == 3
+
+
+@pytest.mark.django_db
+def test_the_stored_fragments_hold_nothing_of_the_reader_who_made_them(author, rf):
+    post = PostFactory(author=author)
+    comment_create(post=post, user=author, text="Own comment")
+    reader = Client()
+    reader.force_login(UserFactory(username="zedreader", roles=["default", "admin"]))
+    for path in ("/", post.get_absolute_url()):
+        page(reader, path)  # a moderator: every action of every comment on the page
+
+    for path in ("/", post.get_absolute_url()):
+        fragment = cache.get(fragment_cache_key(rf.get(path)))
+        stored = pickle.dumps(fragment).decode("utf-8", "replace")
+        assert fragment is not None
+        assert "zedreader" not in stored
+        assert "csrfmiddlewaretoken" not in stored
+        assert "Log out" not in stored
+        assert "/edit/" not in stored
+        assert "/hide/" not in stored
 
 
 @pytest.mark.django_db

@@ -42,7 +42,7 @@ def content_version() -> str:
 
 
 def content_changed() -> None:
-    """Every cached list page is out of date from now on."""
+    """Every cached copy (pages, fragments, the sidebar) is out of date from now on."""
     cache.set(VERSION_KEY, str(time.time_ns()), timeout=None)
 
 

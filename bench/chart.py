@@ -80,29 +80,31 @@ def _enqueue(ax, data: dict) -> None:
 
 
 def _pages(ax, data: dict) -> None:
-    labels = ["trivial", "/", "/post/<slug>/"]
-    cached = [data["trivial_rps"], data["home_rps"], data["post_rps"]]
-    x = range(len(labels))
-    bars = list(ax.bar([i - 0.2 for i in x], cached, width=0.4, label="page cache 60 s"))
-    if "trivial_rps_uncached" in data:
-        uncached = [
-            data["trivial_rps_uncached"],
-            data["home_rps_uncached"],
-            data["post_rps_uncached"],
-        ]
-        bars += ax.bar(
-            [i + 0.2 for i in x], uncached, width=0.4, color="#bbbbbb", label="cache off"
-        )
+    names = [n for n in ("trivial", "home", "post", "tag", "user") if f"{n}_rps" in data]
+    labels = {"trivial": "trivial", "home": "/", "post": "post", "tag": "tag", "user": "user"}
+    x = range(len(names))
+    series = [("", "page cache 60 s, anonymous", None)]
+    if any(f"{n}_rps_signed_in" in data for n in names):
+        series.append(("_signed_in", "page cache 60 s, signed in", "#e0a030"))
+    if any(f"{n}_rps_uncached" in data for n in names):
+        series.append(("_uncached", "cache off", "#bbbbbb"))
+    width = 0.8 / len(series)
+    bars = []
+    for i, (suffix, label, color) in enumerate(series):
+        values = [data.get(f"{n}_rps{suffix}", 0) for n in names]
+        offsets = [j - 0.4 + width * (i + 0.5) for j in x]
+        bars += ax.bar(offsets, values, width=width, color=color, label=label)
     for bar in bars:
         ax.annotate(
             f"{bar.get_height():.0f}",
             (bar.get_x() + bar.get_width() / 2, bar.get_height()),
             ha="center",
             va="bottom",
-            fontsize=8,
+            fontsize=6,
         )
-    ax.set_xticks(list(x), labels)
-    ax.axhline(0.5 * data["trivial_rps"], color="red", linestyle="dashed", label="0.5 x trivial")
+    ax.set_xticks(list(x), [labels[n] for n in names])
+    trivial = data.get("trivial_rps_baseline", data["trivial_rps"])
+    ax.axhline(0.5 * trivial, color="red", linestyle="dashed", label="0.5 x trivial")
     ax.set_title("4. pages, requests per s (gunicorn 2 workers)")
     ax.legend(fontsize=7)
 

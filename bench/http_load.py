@@ -8,7 +8,7 @@ import itertools
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -24,10 +24,11 @@ class LoadResult:
         return self.requests / self.seconds
 
 
-def _get(host: str, port: int, path: str) -> int:
-    """One ``GET path`` (HTTP/1.0, so the server closes): the status code."""
+def _get(host: str, port: int, path: str, extra: str = "") -> int:
+    """One ``GET path`` (HTTP/1.0, so the server closes): the status code. ``extra``
+    is more header lines, each ending in CRLF."""
     with socket.create_connection((host, port), timeout=30) as conn:
-        conn.sendall(f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        conn.sendall(f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n{extra}\r\n".encode())
         chunks = []
         while data := conn.recv(65536):
             chunks.append(data)
@@ -36,10 +37,19 @@ def _get(host: str, port: int, path: str) -> int:
 
 
 def hammer(
-    base_url: str, paths: Sequence[str], *, seconds: float, concurrency: int = 4
+    base_url: str,
+    paths: Sequence[str],
+    *,
+    seconds: float,
+    concurrency: int = 4,
+    cookies: Mapping[str, str] | None = None,
 ) -> LoadResult:
-    """GET ``paths`` (round robin) from ``concurrency`` threads for ``seconds``."""
+    """GET ``paths`` (round robin) from ``concurrency`` threads for ``seconds``, each
+    request sending ``cookies`` (a session cookie: a signed-in reader)."""
     host, port = base_url.removeprefix("http://").split(":")
+    extra = ""
+    if cookies:
+        extra = "Cookie: " + "; ".join(f"{k}={v}" for k, v in cookies.items()) + "\r\n"
     cycle = itertools.cycle(paths)
     lock = threading.Lock()
     latencies: list[float] = []
@@ -55,7 +65,7 @@ def hammer(
                 path = next(cycle)
             started = time.monotonic()
             try:
-                status = _get(host, int(port), path)
+                status = _get(host, int(port), path, extra)
             except OSError:
                 status = 0
             if status == 200:

@@ -14,7 +14,9 @@ class BlogConfig(AppConfig):
             blog_content_changed,
             ensure_roles_after_migrate,
             image_deleted,
+            user_deleted_pages,
             user_saved,
+            user_saved_pages,
         )
 
         # Sent once per app: only for this one, after auth made the blog's permissions.
@@ -24,6 +26,9 @@ class BlogConfig(AppConfig):
             for signal in (post_save, post_delete):
                 signal.connect(blog_content_changed, sender=model, dispatch_uid=f"blog-{model}")
         post_save.connect(user_saved, sender=User, dispatch_uid="blog-user-tokens")
+        # A renamed or deleted user's name and link leave the cached pages.
+        post_save.connect(user_saved_pages, sender=User, dispatch_uid="blog-user-pages")
+        post_delete.connect(user_deleted_pages, sender=User, dispatch_uid="blog-user-gone")
         m2m_changed.connect(
             blog_content_changed, sender=Post.tags.through, dispatch_uid="blog-tags"
         )

@@ -48,6 +48,23 @@ class User(AbstractUser):
     def get_absolute_url(self) -> str:
         return reverse("blog:author", kwargs={"username": self.username})
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        user = super().from_db(db, field_names, values)
+        user.username_stored()
+        return user
+
+    def username_stored(self) -> None:
+        """The username now is the one in the database (read, or just saved)."""
+        self._stored_username = self.__dict__.get("username")
+
+    @property
+    def username_changed(self) -> bool:
+        """The username differs from the one last read or saved (True if unknown):
+        cached pages that show it are then stale (``blog.signals``)."""
+        stored = getattr(self, "_stored_username", None)
+        return stored is None or self.username != stored
+
 
 class Tag(models.Model):
     title = models.CharField(

@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .cache import content_cache_key
+from .cache import content_cache_key, content_cache_set
 from .models import Comment, CommentStatus, Post, Tag, User
 from .permissions import can_moderate_comments
 from .search import SearchQuery, SearchResults
@@ -89,7 +88,7 @@ def sidebar() -> dict:
         "top_tags": top_tags(timezone.now(), SIDEBAR_SIZE),
     }
     if key is not None:
-        cache.set(key, context, settings.BLOG_PAGE_CACHE_SECONDS)
+        content_cache_set(key, context)
     return context
 
 
@@ -123,7 +122,8 @@ def posts_of_author(author: User) -> QuerySet[Post]:
 # ------------------------------------------------------------------------------
 def post_comments(post: Post, user) -> QuerySet[Comment]:
     """The post's comments this user sees, oldest first, with their users joined:
-    ``blog.permissions.can_view_comment`` as a query (the page and the API)."""
+    ``blog.permissions.can_view_comment`` as a query (the API; the post's page keeps
+    every comment in its cached fragment and asks ``can_view_comment`` of each)."""
     comments = post.comments.select_related("user")
     if can_moderate_comments(user):
         return comments

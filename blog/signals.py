@@ -12,6 +12,22 @@ def blog_content_changed(sender, **kwargs) -> None:
     transaction.on_commit(content_changed)
 
 
+def user_saved_pages(sender, instance, created, update_fields=None, **kwargs) -> None:
+    """A user renamed: their name and link are on their posts and comments, so cached
+    pages are stale once this commits. Other saves of a user (a login's ``last_login``,
+    their settings) change no page."""
+    if created or (update_fields is not None and "username" not in update_fields):
+        return
+    if instance.username_changed:
+        transaction.on_commit(content_changed)
+    instance.username_stored()
+
+
+def user_deleted_pages(sender, instance, **kwargs) -> None:
+    """A user deleted: their comments keep the name but lose the link to their page."""
+    transaction.on_commit(content_changed)
+
+
 def image_deleted(sender, instance, **kwargs) -> None:
     """A post image's row is gone (alone or with its post): its files leave storage
     once this commits, never before (a rollback keeps them)."""

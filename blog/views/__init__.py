@@ -1,8 +1,8 @@
-"""The blog's pages: ``reading`` (lists, a post, search, settings), ``writing``
-(the editor, delete, "My posts", the preview), ``comments`` (post, edit, delete,
-moderate), ``discovery`` (robots.txt, the sitemap, the feeds page), ``language``
-(the switcher) and ``unsubscribe`` (the digest's one-click unsubscribe).
-``blog/urls.py`` names them from here."""
+"""The blog's pages: ``reading`` (lists, a post, search, settings; their content from
+the cached ``fragments``), ``writing`` (the editor, delete, "My posts", the preview),
+``comments`` (post, edit, delete, moderate), ``discovery`` (robots.txt, the sitemap,
+the feeds page), ``language`` (the switcher) and ``unsubscribe`` (the digest's one-click
+unsubscribe). ``blog/urls.py`` names them from here."""
 
 from .comments import CommentDeleteView, CommentModerateView, CommentUpdateView
 from .discovery import FeedsView, favicon, robots_txt, sitemap_index, sitemap_section

@@ -1,12 +1,12 @@
 """The blog's pages for readers: lists, a post and its comments, search, settings.
 
 Thin generic views over the selectors, forms and services; anonymous visitors get the
-list and post pages from the page cache (``blog.cache``).
+list and post pages from the page cache (``blog.cache``), and every reader gets their
+content from the fragments of ``fragments``, rendered once per content version.
 """
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.cache import cache
@@ -17,10 +17,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, ListView, UpdateView
 
 from .. import permissions
-from ..cache import page_cache_key
+from ..cache import content_cache_set, fragment_cache_key, page_cache_key
 from ..forms import AccountSettingsForm, NewCommentForm, SearchForm
 from ..models import Post, Tag, User
-from ..selectors import post_comments, posts_listed, posts_matching, sidebar
+from ..selectors import posts_listed, posts_matching, sidebar
+from . import fragments
 from .comments import CommentPostMixin
 
 POSTS_PER_PAGE = 10
@@ -41,15 +42,34 @@ class AnonymousPageCacheMixin:
         if content is not None:
             return HttpResponse(content)
         response = super().get(request, *args, **kwargs)
-        response.add_post_render_callback(
-            lambda r: cache.set(key, r.content, settings.BLOG_PAGE_CACHE_SECONDS)
-        )
+        response.add_post_render_callback(lambda r: content_cache_set(key, r.content))
         return response
+
+
+class ListFragmentMixin:
+    """A list page's content from its fragment (``fragments.ListFragment``), rendered
+    from the database only when the cache has none for this address, language and
+    content version: the tag or author lookup, the count, the page of posts and the
+    sidebar are then all skipped. The page itself (``post_list.html``) only adds the
+    reader's header around it."""
+
+    def get(self, request, *args, **kwargs):
+        key = fragment_cache_key(request)
+        fragment = cache.get(key) if key is not None else None
+        if fragment is None:
+            self.object_list = self.get_queryset()
+            fragment = fragments.list_fragment(request, self.get_context_data())
+            if key is not None:
+                content_cache_set(key, fragment)
+        return self.render_to_response({"fragment": fragment, "view": self})
+
+    def get_template_names(self) -> list[str]:
+        return [self.template_name]  # not from the posts: a cached page never reads them
 
 
 # LISTS
 # ------------------------------------------------------------------------------
-class PostListView(AnonymousPageCacheMixin, ListView):
+class PostListView(AnonymousPageCacheMixin, ListFragmentMixin, ListView):
     """Published posts, newest first, 10 a page.
 
     ``?page=`` past the end or not a number is a 404 (Django's paginator), never a 500.
@@ -118,16 +138,46 @@ class PostDetailView(AnonymousPageCacheMixin, CommentPostMixin, DetailView):
 
     def get_object(self, queryset=None):
         post = super().get_object(queryset)
-        if not permissions.can_view_post(self.request.user, post):
-            raise Http404("No post found matching the query")
+        self.check_may_view(post)
         return post
 
+    def check_may_view(self, post: Post) -> None:
+        if not permissions.can_view_post(self.request.user, post):
+            raise Http404("No post found matching the query")
+
+    def get(self, request, *args, **kwargs):
+        # The post's fragment, when the cache has it, holds what the permission asks
+        # (author, draft, publish date): no query for the post at all.
+        self.fragment_key = fragment_cache_key(request)
+        cached = cache.get(self.fragment_key) if self.fragment_key is not None else None
+        if cached is not None:
+            self.fragment = cached
+            self.check_may_view(cached.post)
+            self.object = cached.post
+        else:
+            self.object = self.get_object()
+        return self.render_to_response(self.get_context_data(object=self.object))
+
     def get_context_data(self, **kwargs):
-        kwargs.setdefault("comment_form", NewCommentForm())
-        comments = list(post_comments(self.object, self.request.user))
+        fragment = getattr(self, "fragment", None)
+        if fragment is None:
+            # A GET the cache had no fragment for, or a POST shown again with its form.
+            # The POST's post was read before its key was taken: not stored.
+            key = getattr(self, "fragment_key", None)
+            if key is None and (post_key := fragment_cache_key(self.request)) is not None:
+                fragment = cache.get(post_key)
+            if fragment is None:
+                fragment = fragments.post_fragment(self.request, self.object, key)
+        comments, comments_html = fragments.comments_for(self.request, fragment)
+        if "comment_form" in kwargs:  # a POST's form, with its text and errors
+            kwargs["comment_form_html"] = None
+        else:
+            kwargs.update(comment_form=NewCommentForm(), comment_form_html=fragment.comment_form)
         return super().get_context_data(
+            fragment=fragment,
             comments=comments,
-            comment_count=sum(1 for comment in comments if comment.is_published),
+            comments_html=comments_html,
+            comment_count=fragment.comment_count,
             **kwargs,
         )
 

@@ -227,8 +227,10 @@ TEMPLATES = [
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache":
     # Django's default of 300 entries culls a post page before its second reader
-    # once a site has a few hundred posts; 3,000 pages is ~50 MB per process at most.
-    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 3000)
+    # once a site has a few hundred posts. A page read by a visitor and a signed-in
+    # reader takes two entries (the page, its fragments: docs/blog.md, "Caching");
+    # 6,000 is ~100 MB per process at most.
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 6000)
 
 # EMAIL
 # ------------------------------------------------------------------------------

@@ -2,8 +2,10 @@
 
 from ..env import VAR_DIR, env
 
-# Seconds an anonymous visitor's page (home, tag, author, post) is served from the
-# cache; any change to posts, comments or tags refreshes it at once. 0 turns it off.
+# Seconds an anonymous visitor's page, and every reader's content fragments (home, tag,
+# author, post), are served from the cache, never past the next scheduled publication;
+# any change to posts, comments, tags or an author's name refreshes them at once
+# (docs/blog.md, "Caching"). 0 turns them off.
 BLOG_PAGE_CACHE_SECONDS = env.int("BLOG_PAGE_CACHE_SECONDS", default=60)
 # Longest search query accepted (characters); a longer one is a form error (the page)
 # or a 400 (the API), never work for the database.

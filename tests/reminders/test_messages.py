@@ -45,3 +45,42 @@ def test_a_whole_email_serialises_to_the_same_bytes(subject) -> None:
     fast = message.as_bytes(linesep="\r\n")
     message.policy = email.policy.compat32
     assert fast == message.as_bytes(linesep="\r\n")
+
+
+def test_the_backends_send_is_djangos_but_for_the_remembered_sender() -> None:
+    """``reminders.mail.backend.EmailBackend._send`` copies Django's: a Django upgrade
+    that changes Django's must be looked at (this fails), not silently diverged from."""
+    import ast
+    import inspect
+    import textwrap
+
+    from django.core.mail.backends import smtp
+
+    from reminders.mail import backend
+
+    def body(function) -> str:
+        [tree] = ast.parse(textwrap.dedent(inspect.getsource(function))).body
+        statements = [s for s in tree.body if not isinstance(s, ast.Expr)]  # the docstring
+        return "\n".join(ast.unparse(s) for s in statements)
+
+    ours = body(backend.EmailBackend._send)
+    django = body(smtp.EmailBackend._send).replace(
+        "sanitize_address(email_message.from_email", "_envelope_sender(email_message.from_email"
+    )
+    assert ours == django
+
+
+def test_an_unusable_sender_still_fails_each_email(smtp_server, settings) -> None:
+    from django.core.mail import get_connection
+
+    from reminders.mail.backend import BACKEND
+
+    connection = get_connection(BACKEND, host=smtp_server.host, port=smtp_server.port)
+    good = BatchEmail("s", "b", "Site <site@example.com>", ["a@example.com"], connection=connection)
+    bad = BatchEmail("s", "b", "Site <site@@example.com>", ["a@example.com"], connection=connection)
+
+    assert good.send() == 1
+    for _ in range(2):  # an error is not remembered: it happens again
+        with pytest.raises(ValueError):
+            bad.send()
+    assert len(smtp_server.recorder.messages) == 1

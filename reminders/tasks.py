@@ -4,6 +4,7 @@
 - ``remind_batch`` → ``reminders_deliver_batch``: a backlog's batch;
 - ``dispatch_due`` → ``reminders_dispatch_due``: beat's sweep, every minute;
 - ``digest`` → ``digest_send``: the weekly digest (beat: Sundays 10:00);
+- ``prune_outbox`` → ``outbox_prune``: old stored emails deleted (beat: daily 04:30);
 - ``log``, ``multiply``: the original blog's tasks.
 
 Task names are contracts (beat rows, routes, queued messages): each is the constant
@@ -19,7 +20,7 @@ from celery import shared_task, states
 
 from . import retry, services
 from .digest import services as digest_services
-from .services import publishing
+from .services import outbox, publishing
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,13 @@ def dispatch_due(self) -> dict[str, int]:
     if self.request.id and (report.reclaimed or report.given_up or report.enqueued):
         self.update_state(state=states.SUCCESS, meta=result)
     return result
+
+
+@shared_task(name=publishing.PRUNE_OUTBOX)
+def prune_outbox() -> dict[str, int]:
+    """Delete the account emails and digests that ended ``REMINDERS_OUTBOX_KEEP_DAYS``
+    ago. Safe to run twice: the second finds nothing."""
+    return {"deleted": outbox.outbox_prune()}
 
 
 @shared_task(name="reminders.tasks.log")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from email.utils import parseaddr
 
 from django.conf import settings
@@ -97,3 +98,38 @@ def _rows(message: EmailMessage, *, kind: MailKind, now, user) -> list[Reminder]
         headers.clear()
         headers.update(saved)
     return rows
+
+
+# Ended for good: sent, failed, cancelled, suppressed. "unknown" waits for staff.
+PRUNABLE = (
+    ReminderStatus.SENT,
+    ReminderStatus.FAILED,
+    ReminderStatus.CANCELLED,
+    ReminderStatus.SUPPRESSED,
+)
+PRUNE_CHUNK = 1000
+
+
+def outbox_prune(*, now: datetime | None = None, limit: int = 100_000) -> int:
+    """Delete the stored emails (account emails, digests) that ended more than
+    ``REMINDERS_OUTBOX_KEEP_DAYS`` days ago; returns how many went (at most ``limit``
+    per run, a thousand per statement). Their bodies hold confirmation and
+    password-reset links, and a digest a week's posts per reader: neither is kept
+    longer than staff need to see what happened. Reminders (their admin is their
+    record), and emails pending, being sent or of unknown outcome, are kept. 0 days
+    keeps everything."""
+    days = settings.REMINDERS_OUTBOX_KEEP_DAYS
+    if days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    old = Reminder.objects.filter(
+        kind__in=(MailKind.MAIL, MailKind.DIGEST), status__in=PRUNABLE, updated__lt=cutoff
+    )
+    deleted = 0
+    while deleted < limit:
+        ids = list(old.values_list("pk", flat=True)[: min(PRUNE_CHUNK, limit - deleted)])
+        if not ids:
+            break
+        Reminder.objects.filter(pk__in=ids).delete()
+        deleted += len(ids)
+    return deleted

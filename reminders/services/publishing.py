@@ -30,6 +30,7 @@ REMIND = "reminders.tasks.remind"
 REMIND_BATCH = "reminders.tasks.remind_batch"
 DISPATCH_DUE = "reminders.tasks.dispatch_due"
 DIGEST = "reminders.tasks.digest"
+PRUNE_OUTBOX = "reminders.tasks.prune_outbox"
 
 _Id = TypeVar("_Id")
 

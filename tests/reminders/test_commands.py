@@ -36,6 +36,7 @@ def test_setup_periodic_tasks_creates_the_schedule(settings) -> None:
     assert set(tasks) == {
         "reminders.tasks.dispatch_due",
         "reminders.tasks.digest",
+        "reminders.tasks.prune_outbox",
         "celery.backend_cleanup",
     }
     dispatch = tasks["reminders.tasks.dispatch_due"]
@@ -46,6 +47,8 @@ def test_setup_periodic_tasks_creates_the_schedule(settings) -> None:
     assert str(weekly.timezone) == "Europe/Paris"
     daily = tasks["celery.backend_cleanup"].crontab
     assert (daily.minute, daily.hour, daily.day_of_week) == ("0", "4", "*")
+    prune = tasks["reminders.tasks.prune_outbox"].crontab
+    assert (prune.minute, prune.hour, prune.day_of_week) == ("30", "4", "*")
     assert all(t.enabled for t in tasks.values())
 
 
@@ -57,10 +60,10 @@ def test_setup_periodic_tasks_is_idempotent_and_keeps_staff_changes() -> None:
 
     output = run("setup_periodic_tasks")
 
-    assert PeriodicTask.objects.count() == 3
-    assert CrontabSchedule.objects.count() == 2
+    assert PeriodicTask.objects.count() == 4
+    assert CrontabSchedule.objects.count() == 3
     assert PeriodicTask.objects.get(task="reminders.tasks.digest").enabled is False
-    assert output.count("already there (kept as is)") == 3
+    assert output.count("already there (kept as is)") == 4
 
 
 def test_setup_periodic_tasks_reset_restores_the_defaults() -> None:

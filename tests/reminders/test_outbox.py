@@ -178,3 +178,40 @@ def test_seeing_the_outbox_needs_its_own_permission(client) -> None:
     assert client.get("/admin/reminders/outboxemail/").status_code == 403
     staff.user_permissions.add(Permission.objects.get(codename="view_outboxemail"))
     assert client.get("/admin/reminders/outboxemail/").status_code == 200
+
+
+def test_old_ended_emails_are_pruned_and_everything_else_kept(settings) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from reminders.services.outbox import outbox_prune
+    from reminders.tasks import prune_outbox
+
+    from .factories import ReminderFactory
+
+    settings.REMINDERS_OUTBOX_KEEP_DAYS = 30
+    for status in ("sent", "failed", "cancelled", "suppressed", "unknown", "pending"):
+        send_mail(status, "x", None, [f"{status}@example.com"])
+        Reminder.objects.filter(email=f"{status}@example.com").update(status=status)
+    send_mail("recent", "x", None, ["recent@example.com"])
+    Reminder.objects.filter(email="recent@example.com").update(status="sent")
+    reminder = ReminderFactory(email="reminder@example.com")
+    old = timezone.now() - timedelta(days=31)
+    Reminder.objects.exclude(email="recent@example.com").update(updated=old)
+    Reminder.objects.filter(pk=reminder.pk).update(status="sent")
+    Reminder.objects.filter(pk=reminder.pk).update(updated=old)
+
+    assert prune_outbox.run() == {"deleted": 4}
+
+    kept = set(Reminder.objects.values_list("email", flat=True))
+    assert kept == {
+        "unknown@example.com",
+        "pending@example.com",
+        "recent@example.com",
+        "reminder@example.com",
+    }
+    assert outbox_prune() == 0
+    settings.REMINDERS_OUTBOX_KEEP_DAYS = 0
+    Reminder.objects.filter(email="recent@example.com").update(updated=old)
+    assert outbox_prune() == 0

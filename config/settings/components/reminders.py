@@ -49,6 +49,9 @@ REMINDERS_DIGEST_DEADLINE = env.int("REMINDERS_DIGEST_DEADLINE", default=180)
 # An email larger than this (bytes, serialised) is refused when it is sent: the
 # outbox stores whole messages and most receiving servers refuse 25 MB or less.
 REMINDERS_OUTBOX_MAX_BYTES = env.int("REMINDERS_OUTBOX_MAX_BYTES", default=10 * 1024 * 1024)
+# Days a stored account email or digest is kept once it ended (sent, failed,
+# cancelled, suppressed); the daily prune_outbox deletes older ones. 0 keeps them all.
+REMINDERS_OUTBOX_KEEP_DAYS = env.int("REMINDERS_OUTBOX_KEEP_DAYS", default=30)
 # The site's public address: links in emails (the digest) are absolute.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # A mailbox someone reads for unsubscribe requests, offered beside the one-click link in

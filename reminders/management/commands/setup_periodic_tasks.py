@@ -11,6 +11,7 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 
 DISPATCH_DUE = "reminders: dispatch due reminders"
 DIGEST = "reminders: weekly digest"
+PRUNE_OUTBOX = "reminders: prune the outbox"
 # The name celery beat itself uses for this entry, so beat never adds a second one.
 BACKEND_CLEANUP = "celery.backend_cleanup"
 
@@ -65,6 +66,14 @@ class Command(BaseCommand):
                 "crontab": crontab(minute="0", hour="10", day_of_week="0"),
                 "description": f"Sundays at 10:00 ({settings.TIME_ZONE}): the weekly email "
                 "of new posts to users who opted in.",
+            },
+            PRUNE_OUTBOX: {
+                "task": "reminders.tasks.prune_outbox",
+                "interval": None,
+                "crontab": crontab(minute="30", hour="4"),
+                "expire_seconds": 12 * 3600,
+                "description": "Daily: delete the account emails and digests that ended "
+                "more than REMINDERS_OUTBOX_KEEP_DAYS days ago.",
             },
             BACKEND_CLEANUP: {
                 "task": "celery.backend_cleanup",

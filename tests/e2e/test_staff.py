@@ -16,7 +16,7 @@ from django_celery_results.models import TaskResult
 from playwright.sync_api import Page, expect
 
 from blog.services import user_onboard
-from reminders.models import DEFAULT_SUBJECT, Reminder, ReminderStatus
+from reminders.models import DEFAULT_SUBJECT, Reminder, ReminderStatus, Suppression
 from tests.e2e.conftest import PageChecker, worker_is_quiet
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.support.polling import wait_until
@@ -24,6 +24,7 @@ from tests.support.polling import wait_until
 pytestmark = pytest.mark.e2e
 
 REMINDERS = "/admin/reminders/reminder/"
+SUPPRESSIONS = "/admin/reminders/suppression/"
 
 
 @pytest.fixture
@@ -181,6 +182,20 @@ def test_a_refused_reminder_shows_its_error_and_send_again_delivers_it(
     expect(page.locator(".field-last_error")).to_contain_text("550 5.1.1 No such mailbox here")
     check_page(page, "failed reminder")
     assert smtp_server.recorder.to("bounced@example.com") == []
+
+    # The 550 5.1.1 put the address on the suppression list (issue #14): staff find it
+    # there with the server's reply, and take it off once the address works again.
+    page.goto(f"{SUPPRESSIONS}?q=bounced%40example.com")
+    entry = page.get_by_role("row").filter(has_text="bounced@example.com")
+    expect(entry).to_contain_text("hard bounce")
+    expect(entry).to_contain_text("550 5.1.1")
+    check_page(page, "suppression list")
+    entry.get_by_role("checkbox").check()
+    page.get_by_label("Action:").select_option(label="Delete selected suppression list")
+    page.get_by_role("button", name="Go").click()
+    page.get_by_role("button", name=re.compile(r"^Yes, I.m sure$")).click()
+    expect(page.locator(".messagelist")).to_contain_text("Successfully deleted 1")
+    assert not Suppression.objects.exists()
 
     # The server accepts the address again; "send again" delivers it, once.
     del smtp_server.recorder.refuse["bounced@example.com"]

@@ -150,6 +150,9 @@ SIGNUPS = 20
 EMAIL_TIMEOUT = 30
 SLOW_SMTP = {
     "EMAIL_TIMEOUT": str(EMAIL_TIMEOUT),
+    # Longer than a send may wait on the silent server, as in production (the lease
+    # exceeds the time limit, which exceeds EMAIL_TIMEOUT): no claim is taken back.
+    "REMINDERS_LEASE": str(2 * EMAIL_TIMEOUT),
     # Retries every 2-4 s for as long as the outage lasts, never failed for it.
     "REMINDERS_RETRY_DELAY": "2",
     "REMINDERS_RETRY_MAX_DELAY": "4",

@@ -1,4 +1,5 @@
-"""A visitor in the browser: reads, registers (CAPTCHA), gets the welcome email, comments.
+"""A visitor in the browser: reads, registers (CAPTCHA), gets the welcome email, comments;
+confirms their address through the link in the confirmation email the worker sent.
 
 The app is the live server, a real Celery worker and an aiosmtpd server; the CAPTCHA is
 answered as a person would, from the letters the store holds for the challenge the page
@@ -7,12 +8,15 @@ shows.
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from allauth.account.models import EmailAddress
 from captcha.models import CaptchaStore
 from playwright.sync_api import Page, expect
 
 from blog.models import User
-from reminders.models import DEFAULT_SUBJECT, Reminder, ReminderStatus
+from reminders.models import DEFAULT_SUBJECT, MailKind, Reminder, ReminderStatus
 from tests.e2e.conftest import PageChecker, log_in, log_out_button, worker_is_quiet
 from tests.factories import CommentFactory, PostFactory, TagFactory
 from tests.support.polling import wait_until
@@ -22,6 +26,7 @@ pytestmark = pytest.mark.e2e
 USERNAME = "ada"
 EMAIL = "ada@example.com"
 PASSWORD = "Analytical-Engine-1843"
+CONFIRMATION = "[Lightblog] Please Confirm Your Email Address"  # allauth's, in English
 
 
 @pytest.fixture
@@ -116,6 +121,47 @@ def test_visitor_reads_registers_gets_one_welcome_email_and_comments(
     # Still one welcome email: nothing was sent twice meanwhile.
     welcome = [m for m in smtp_server.recorder.to(EMAIL) if m["Subject"] == DEFAULT_SUBJECT]
     assert len(welcome) == 1
+
+
+@pytest.mark.worker
+def test_visitor_confirms_the_address_through_the_link_in_the_email_the_worker_sent(
+    page: Page, check_page: PageChecker, live_server, celery_worker, smtp_server
+) -> None:
+    page.goto("/accounts/signup/")
+    fill_signup(page, captcha_answer(page))
+    page.get_by_role("button", name="Sign Up").click()
+    expect(log_out_button(page)).to_be_visible()
+    address = EmailAddress.objects.get(user__username=USERNAME, email=EMAIL)
+    assert not address.verified
+
+    # The request only stored allauth's email; the worker delivers it to the SMTP server.
+    def confirmations():
+        return [m for m in smtp_server.recorder.to(EMAIL) if m["Subject"] == CONFIRMATION]
+
+    [email] = wait_until(confirmations, message="the confirmation email at the SMTP server")
+    body = email.get_body(("plain",)).get_content()
+    [link] = re.findall(r"https?://\S+/accounts/confirm-email/\S+/", body)
+    assert link.startswith(f"{live_server.url}/")
+
+    page.goto(link)
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm Email Address")
+    expect(page.get_by_role("main")).to_contain_text(EMAIL)
+    check_page(page, "confirm email")
+    address.refresh_from_db()
+    assert not address.verified  # opening the link (a GET) changes nothing
+
+    page.get_by_role("button", name="Confirm").click()
+
+    expect(page.get_by_text(f"You have confirmed {EMAIL}.")).to_be_visible()
+    check_page(page, "email confirmed")
+    address.refresh_from_db()
+    assert address.verified
+    # Sent once: nothing left that could send it again, and still one at the server.
+    wait_until(lambda: worker_is_quiet(celery_worker), message="the worker to have nothing left")
+    assert len(confirmations()) == 1
+    confirmation = Reminder.objects.get(email=EMAIL, kind=MailKind.MAIL)
+    assert (confirmation.status, confirmation.attempts) == (ReminderStatus.SENT, 1)
 
 
 def test_a_wrong_captcha_shows_an_error_and_creates_nobody(

@@ -7,51 +7,46 @@ for F1 and F2, which are also marked ``worker`` so the Redis pass of
 proxies of ``stack`` (tests/faults/conftest.py). Short intervals are settings passed
 to the subprocesses; every wait polls for a condition under a generous deadline.
 
-Each test prints ``sent=N lost=N duplicates=N`` and asserts on it.
+Each test prints ``sent=N lost=N duplicates=N`` and asserts on it; a test with signups
+prints it for both of their emails, the welcome reminder and the confirmation.
 """
 
 from __future__ import annotations
 
-import re
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from django.db import connections, transaction
+from django.db import transaction
 from django.utils import timezone
-from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from blog.models import User
-from reminders.models import Reminder, ReminderStatus
+from reminders.models import MailKind, Reminder, ReminderStatus
 from reminders.services import reminder_create
+from tests.support.faults import (
+    SIGNUP_LIMIT,
+    WELCOME,
+    answer_in_thread,
+    count_status,
+    failures,
+    register_many,
+    report,
+    sending_tasks_in_flight,
+    sweep_every_second,
+    tally_signup_emails,
+)
 from tests.support.polling import wait_until
 from tests.support.processes import ManagedProcess
-from tests.support.signup import Registration, captcha_from_store, register
-from tests.support.tally import Tally, tally
+from tests.support.signup import Registration, register
+from tests.support.tally import tally
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
-
-WELCOME = "Welcome!"
-# All registrations of a test come from 127.0.0.1: allauth's per-address signup limit
-# (20 a minute by default) would refuse most of them, as it should for one person.
-SIGNUP_LIMIT = {"ACCOUNT_RATE_LIMIT_SIGNUP": "100000/m/ip"}
 
 
 # HELPERS
 # ------------------------------------------------------------------------------
-def sweep_every_second() -> None:
-    """dispatch_due every second instead of every minute (the beat schedule is a row)."""
-    every_second, _ = IntervalSchedule.objects.get_or_create(
-        every=1, period=IntervalSchedule.SECONDS
-    )
-    PeriodicTask.objects.update_or_create(
-        name="dispatch_due (fault test: every second)",
-        defaults={"task": "reminders.tasks.dispatch_due", "interval": every_second},
-    )
-
-
 def create_reminders(count: int, prefix: str, *, due_in: float = 0) -> list[str]:
     """``count`` reminders through the service, in one transaction: each is published
     after the commit by the post_save hook, as a registration's would be."""
@@ -63,67 +58,11 @@ def create_reminders(count: int, prefix: str, *, due_in: float = 0) -> list[str]
     return emails
 
 
-def count_status(status: str) -> int:
-    return Reminder.objects.filter(status=status).count()
-
-
-def all_sent(expected: int):
+def all_sent(expected: int, *, kind: MailKind | None = None):
     def check() -> bool:
-        return count_status(ReminderStatus.SENT) >= expected
+        return count_status(ReminderStatus.SENT, kind=kind) >= expected
 
     return check
-
-
-def sending_tasks_in_flight(worker_log: str) -> int:
-    """``remind``/``remind_batch`` tasks the worker had received and not finished, by its log.
-
-    With ``acks_late`` and a prefetch of one per process, at most the concurrency. Each
-    can leave at most one duplicate (the email the SMTP server accepted just before the
-    kill, not yet marked sent): a batch marks each reminder as the server answers.
-    """
-    received = re.findall(r"Task reminders\.tasks\.remind\w*\[([0-9a-f-]+)\] received", worker_log)
-    finished = set(
-        re.findall(
-            r"Task reminders\.tasks\.remind\w*\[([0-9a-f-]+)\] (?:succeeded|retry|raised)",
-            worker_log,
-        )
-    )
-    return len(set(received) - finished)
-
-
-def report(result: Tally, **extra: object) -> None:
-    print(result.report())
-    if extra:
-        print(" ".join(f"{key}={value}" for key, value in extra.items()))
-
-
-def answer_in_thread(hashkey: str) -> str:
-    """The CAPTCHA answer, read from a thread of a pool: close its connection after."""
-    try:
-        return captcha_from_store(hashkey)
-    finally:
-        connections.close_all()
-
-
-def register_many(base_url: str, prefix: str, count: int, *, parallel: int = 5):
-    with ThreadPoolExecutor(max_workers=parallel) as pool:
-        return list(
-            pool.map(
-                lambda i: register(
-                    base_url,
-                    username=f"{prefix}{i}",
-                    email=f"{prefix}{i}@example.com",
-                    answer=answer_in_thread,
-                ),
-                range(count),
-            )
-        )
-
-
-def failures(registrations: list[Registration]) -> list[str]:
-    return [
-        f"{r.username}: {r.status} {r.location} {r.error[:300]}" for r in registrations if not r.ok
-    ]
 
 
 # F1: broker cut while 50 users register
@@ -140,17 +79,21 @@ def test_f1_broker_cut_while_50_users_register(stack) -> None:
 
     assert failures(registrations) == []
     assert User.objects.filter(username__startswith="f1user").count() == 50
-    # Nothing could be published: every welcome reminder waits in the database.
-    assert count_status(ReminderStatus.PENDING) == 50
+    # Nothing could be published: every welcome reminder and every confirmation email
+    # (allauth's, through the outbox) waits in the database.
+    assert count_status(ReminderStatus.PENDING, kind=MailKind.REMINDER) == 50
+    assert count_status(ReminderStatus.PENDING, kind=MailKind.MAIL) == 50
     emails = [r.email for r in registrations]
-    assert tally(stack.sink.recorder.messages, emails, subject=WELCOME).sent == 0
+    assert stack.sink.recorder.messages == []
 
     stack.proxies.broker.restore()
-    wait_until(all_sent(50), timeout=180, message="50 welcome reminders sent")
+    wait_until(all_sent(100), timeout=180, message="50 welcome and 50 confirmation emails sent")
 
-    result = tally(stack.sink.recorder.messages, emails, subject=WELCOME)
-    report(result, broker=stack.servers.broker)
-    assert (result.sent, result.lost, result.duplicates) == (50, 0, 0)
+    results = tally_signup_emails(stack.sink.recorder.messages, emails)
+    for name, result in results.items():
+        report(result, label=name, broker=stack.servers.broker)
+    for result in results.values():
+        assert (result.sent, result.lost, result.duplicates) == (50, 0, 0)
 
 
 # F2: the worker killed with SIGKILL while 1,000 reminders are sent
@@ -364,16 +307,17 @@ def test_load_20_registrations_a_second_for_60_seconds(stack) -> None:
     done = [r for r in registrations if r is not None]
     assert failures(done) == []
     assert User.objects.filter(username__startswith="load").count() == total
-    wait_until(all_sent(total), timeout=300, message=f"{total} welcome reminders sent")
+    # Each signup sends two emails: the welcome reminder and allauth's confirmation.
+    wait_until(all_sent(2 * total), timeout=300, message=f"{2 * total} signup emails sent")
 
     seconds = sorted(r.seconds for r in done)
-    result = tally(stack.sink.recorder.messages, [r.email for r in done], subject=WELCOME)
-    report(
-        result,
-        registrations=total,
-        offered_per_s=RATE,
-        achieved_per_s=f"{total / elapsed:.1f}",
-        post_p50_s=f"{seconds[len(seconds) // 2]:.2f}",
-        post_max_s=f"{seconds[-1]:.2f}",
+    results = tally_signup_emails(stack.sink.recorder.messages, [r.email for r in done])
+    for name, result in results.items():
+        report(result, label=name)
+    print(
+        f"registrations={total} offered_per_s={RATE} "
+        f"achieved_per_s={total / elapsed:.1f} "
+        f"post_p50_s={seconds[len(seconds) // 2]:.2f} post_max_s={seconds[-1]:.2f}"
     )
-    assert (result.sent, result.lost, result.duplicates) == (total, 0, 0)
+    for result in results.values():
+        assert (result.sent, result.lost, result.duplicates) == (total, 0, 0)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.db import close_old_connections
 from django_celery_beat.schedulers import DatabaseScheduler
 
 from .services import leadership
@@ -88,6 +89,11 @@ class LeaderScheduler(DatabaseScheduler):
             return leadership.beat_lease_hold(holder=self.holder, seconds=self.lease_seconds)
         except Exception:  # the database is away: schedule nothing, try again soon
             logger.exception("beat: cannot reach the database for the lease; waiting")
+            # Drop the dead connection now: Django checks a connection's health only in
+            # close_old_connections(), which django-celery-beat calls in a leader's tick
+            # and in sync() (every 3 minutes), so a follower would keep failing on it
+            # long after the database is back (tests/faults/test_beat_database.py).
+            close_old_connections()
             return False
 
     def close(self) -> None:

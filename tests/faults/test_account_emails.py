@@ -34,6 +34,7 @@ from tests.support.faults import (
     SIGNUP_LIMIT,
     count_status,
     failures,
+    kill_a_worker_mid_send,
     report,
     sending_tasks_in_flight,
     sweep_every_second,
@@ -75,33 +76,10 @@ def test_f2_worker_killed_while_1000_account_emails_are_sent(stack) -> None:
     stack.beat()
     emails = send_account_emails(1000, "f2mail")
     assert count_status(ReminderStatus.PENDING, kind=MailKind.MAIL) == 1000
-    first = stack.worker(name="worker-1")
 
-    def received() -> int:
-        return tally(stack.sink.recorder.messages, emails, subject=ACCOUNT_SUBJECT).sent
-
-    wait_until(lambda: received() >= 300, timeout=240, message="300 account emails sent")
-    first.kill()
-    claims = count_status(ReminderStatus.SENDING, kind=MailKind.MAIL)
-    in_flight = sending_tasks_in_flight(first.log())
-    sent_before_kill = received()
-
-    stack.worker(name="worker-2")
-    wait_until(mails_sent(1000), timeout=420, message="1,000 account emails sent")
-
-    result = tally(stack.sink.recorder.messages, emails, subject=ACCOUNT_SUBJECT)
-    report(
-        result,
-        label="account",
-        tasks_in_flight_at_kill=in_flight,
-        claims_at_kill=claims,
-        sent_before_kill=sent_before_kill,
-        broker=stack.servers.broker,
+    kill_a_worker_mid_send(
+        stack, emails, subject=ACCOUNT_SUBJECT, kind=MailKind.MAIL, label="account"
     )
-    assert result.sent == 1000
-    assert result.lost == 0
-    assert in_flight <= 2  # prefork concurrency
-    assert result.duplicates <= in_flight
 
 
 # F4 on account emails: the worker's database cut for 20 seconds

@@ -31,6 +31,7 @@ from tests.support.faults import (
     answer_in_thread,
     count_status,
     failures,
+    kill_a_worker_mid_send,
     register_many,
     report,
     sending_tasks_in_flight,
@@ -103,32 +104,8 @@ def test_f2_worker_killed_while_1000_reminders_are_sent(stack) -> None:
     sweep_every_second()
     stack.beat()
     emails = create_reminders(1000, "f2")
-    first = stack.worker(name="worker-1")
 
-    def welcome_count() -> int:
-        return tally(stack.sink.recorder.messages, emails, subject=WELCOME).sent
-
-    wait_until(lambda: welcome_count() >= 300, timeout=240, message="300 emails sent")
-    first.kill()
-    claims = count_status(ReminderStatus.SENDING)
-    in_flight = sending_tasks_in_flight(first.log())
-    sent_before_kill = welcome_count()
-
-    stack.worker(name="worker-2")
-    wait_until(all_sent(1000), timeout=420, message="1,000 reminders sent")
-
-    result = tally(stack.sink.recorder.messages, emails, subject=WELCOME)
-    report(
-        result,
-        tasks_in_flight_at_kill=in_flight,
-        claims_at_kill=claims,
-        sent_before_kill=sent_before_kill,
-        broker=stack.servers.broker,
-    )
-    assert result.sent == 1000
-    assert result.lost == 0
-    assert in_flight <= 2  # prefork concurrency
-    assert result.duplicates <= in_flight
+    kill_a_worker_mid_send(stack, emails, subject=WELCOME)
 
 
 # F3: SMTP cut for longer than two retry delays; one recipient refused with 550

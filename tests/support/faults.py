@@ -14,7 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from django.db import connections
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from reminders.models import MailKind, Reminder
+from reminders.models import MailKind, Reminder, ReminderStatus
+from tests.support.polling import wait_until
 from tests.support.signup import Registration, captcha_from_store, register
 from tests.support.tally import Tally, tally
 
@@ -107,3 +108,44 @@ def failures(registrations: list[Registration]) -> list[str]:
     return [
         f"{r.username}: {r.status} {r.location} {r.error[:300]}" for r in registrations if not r.ok
     ]
+
+
+def kill_a_worker_mid_send(
+    stack, emails: list[str], *, subject: str, kind: MailKind | None = None, label: str = ""
+) -> None:
+    """F2's fault and its proof, for any kind of email already pending: a worker sends,
+    is SIGKILLed once 300 have arrived, a second worker finishes. Every email arrives
+    (``lost == 0``) and at most one per task in flight at the kill arrives twice (the
+    email accepted by the server and not yet marked sent)."""
+    total = len(emails)
+    first = stack.worker(name="worker-1")
+
+    def received() -> int:
+        return tally(stack.sink.recorder.messages, emails, subject=subject).sent
+
+    wait_until(lambda: received() >= 300, timeout=240, message="300 emails sent")
+    first.kill()
+    claims = count_status(ReminderStatus.SENDING, kind=kind)
+    in_flight = sending_tasks_in_flight(first.log())
+    sent_before_kill = received()
+
+    stack.worker(name="worker-2")
+    wait_until(
+        lambda: count_status(ReminderStatus.SENT, kind=kind) >= total,
+        timeout=420,
+        message=f"{total} emails sent",
+    )
+
+    result = tally(stack.sink.recorder.messages, emails, subject=subject)
+    report(
+        result,
+        label=label,
+        tasks_in_flight_at_kill=in_flight,
+        claims_at_kill=claims,
+        sent_before_kill=sent_before_kill,
+        broker=stack.servers.broker,
+    )
+    assert result.sent == total
+    assert result.lost == 0
+    assert in_flight <= 2  # prefork concurrency
+    assert result.duplicates <= in_flight

@@ -142,7 +142,9 @@ def test_the_digest_does_not_resend_an_unknown_outcome(
 
     received = sorted(str(m["To"]) for m in smtp_server.recorder.messages)
     assert received == sorted(u.email for u in users)  # each once, the unknown one too
-    assert (len(first.unknown), retried.sent) == (1, 1)
+    # Those before the unknown one in the batch went out in the first run, those after
+    # it in the retry: the batch's order of rows with one date is the database's.
+    assert (len(first.unknown), first.sent + retried.sent) == (1, 2)
     unknown = Reminder.objects.get(email=users[1].email)
     assert (unknown.kind, unknown.status) == (MailKind.DIGEST, ReminderStatus.UNKNOWN)
     assert DigestRun.objects.get().recipients == 3

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 import uuid
 from typing import Any
 
@@ -21,7 +20,14 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from .mail.messages import message_id_domain
-from .models import MailEvent, Reminder, SuppressionReason, SuppressionScope
+from .models import (
+    MESSAGE_ID_PATTERN,
+    MailEvent,
+    Reminder,
+    SuppressionReason,
+    SuppressionScope,
+    reminder_id_of,
+)
 from .suppression import suppress
 
 logger = logging.getLogger(__name__)
@@ -32,8 +38,6 @@ AMAZON_SES, MAILGUN, POSTMARK = "Amazon SES", "Mailgun", "Postmark"
 # Metadata a provider hands back with every event (Postmark: an X-PM-Metadata-<key>
 # header; Mailgun: X-Mailgun-Variables; Amazon SES: anymail's X-Metadata header).
 METADATA_KEY = "lightblog-message-id"
-# <{reminder.id.hex}.{unix seconds}.{kind}@{domain}>: the hex names the Reminder row.
-OUR_MESSAGE_ID = re.compile(r"<?([0-9a-fA-F]{32})\.[0-9]+\.[a-z-]+@([^<>\s\"]+)>?")
 # How much of a bounce report (Postmark's "Content") is searched for the Message-ID.
 CONTENT_SEARCHED = 65_536
 
@@ -146,9 +150,9 @@ def event_key(provider: str, event: AnymailTrackingEvent, payload: Any) -> str:
 def _email_of(event: AnymailTrackingEvent, payload: Any) -> tuple[str, Reminder | None]:
     """The email's own Message-ID and its row, from wherever the provider put it."""
     found = [
-        (text, uuid.UUID(match.group(1)))
+        (text, pk)
         for text in _message_id_candidates(event, payload)
-        if (match := OUR_MESSAGE_ID.fullmatch(text.strip()))
+        if (pk := reminder_id_of(text)) is not None
     ]
     found += _message_ids_in_report(payload)
     if not found:
@@ -181,7 +185,7 @@ def _message_ids_in_report(payload: Any) -> list[tuple[str, uuid.UUID]]:
         return []
     domain = message_id_domain(settings.DEFAULT_FROM_EMAIL).lower()
     found = []
-    for match in OUR_MESSAGE_ID.finditer(content[:CONTENT_SEARCHED]):
+    for match in MESSAGE_ID_PATTERN.finditer(content[:CONTENT_SEARCHED]):
         text = match.group(0)
         if text.startswith("<") and text.endswith(">") and match.group(2).lower() == domain:
             found.append((text, uuid.UUID(match.group(1))))

@@ -24,6 +24,7 @@ many with one UPDATE and reads back the rows stamped with its ``claim_token``.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, timedelta
 
@@ -265,17 +266,16 @@ def make_message_id(pk: uuid.UUID, date: datetime, kind: str) -> str:
     return f"<{pk.hex}.{int(date.timestamp())}.{kind}@{domain}>"
 
 
+# What make_message_id() writes, ``<`` and ``>`` optional: group 1 is the row's id
+# (32 hex digits), group 2 the domain. The providers' reports are read with it.
+MESSAGE_ID_PATTERN = re.compile(r"<?([0-9a-fA-F]{32})\.[0-9]+\.[a-z-]+@([^<>\s\"]+)>?")
+
+
 def reminder_id_of(message_id: str) -> uuid.UUID | None:
     """The row a Message-ID of this site names (``<hex.timestamp.kind@domain>``), or
     None for any other Message-ID."""
-    local = message_id.strip().strip("<>").partition("@")[0]
-    head = local.partition(".")[0]
-    if len(head) != 32:
-        return None
-    try:
-        return uuid.UUID(hex=head)
-    except ValueError:
-        return None
+    match = MESSAGE_ID_PATTERN.fullmatch(message_id.strip())
+    return uuid.UUID(match.group(1)) if match else None
 
 
 class OutboxEmail(Reminder):

@@ -66,9 +66,6 @@ def _rows(message: EmailMessage, *, kind: MailKind, now, user) -> list[Reminder]
     try:
         for key, value in AUTO_SUBMITTED.items():
             headers.setdefault(key, value)
-        if "To" not in headers and message.to:
-            # The copies keep the header the sender wrote, whoever their envelope names.
-            headers["To"] = ", ".join(map(str, message.to))
         for address in dict.fromkeys(recipients):
             pk = uuid.uuid4()
             headers["Message-ID"] = make_message_id(pk, now, kind)
@@ -83,9 +80,8 @@ def _rows(message: EmailMessage, *, kind: MailKind, now, user) -> list[Reminder]
                     id=pk,
                     kind=kind,
                     email=address,
-                    subject=str(message.subject)
-                    .replace("\r", " ")
-                    .replace("\n", " ")[:SUBJECT_MAX_LENGTH],
+                    # message() above refused a line break in it.
+                    subject=str(message.subject)[:SUBJECT_MAX_LENGTH],
                     text="",
                     raw_message=raw,
                     user=user,

@@ -93,8 +93,15 @@ class ReminderAttemptInline(admin.TabularInline):
 
 
 class EmailActions:
-    """The staff actions on outbox rows, shared by the reminders' and the outbox's
-    admins: each needs the permission the API's does (reminders/permissions.py)."""
+    """What the reminders' and the outbox's admins share: the link to a row's task
+    results and the staff actions, each needing the permission the API's does
+    (reminders/permissions.py)."""
+
+    @admin.display(description=_("task results"))
+    def task_results(self, reminder: Reminder) -> str:
+        if reminder.pk is None:
+            return "-"
+        return format_html('<a href="{}">{}</a>', task_results_url(reminder.pk), _("Task results"))
 
     def has_send_permission(self, request: HttpRequest) -> bool:
         return can_send_reminders(request.user)
@@ -217,12 +224,6 @@ class ReminderAdmin(EmailActions, KeepSentReminders, admin.ModelAdmin):
     def short_error(self, reminder: Reminder) -> str:
         return Truncator(reminder.last_error).chars(60)
 
-    @admin.display(description=_("task results"))
-    def task_results(self, reminder: Reminder) -> str:
-        if reminder.pk is None:
-            return "-"
-        return format_html('<a href="{}">{}</a>', task_results_url(reminder.pk), _("Task results"))
-
     def get_inlines(self, request: HttpRequest, obj: Reminder | None = None):
         return self.inlines if obj is not None else ()
 
@@ -266,10 +267,16 @@ class ReminderAdmin(EmailActions, KeepSentReminders, admin.ModelAdmin):
             self.message_user(request, " ".join(error.messages), messages.ERROR)
 
 
-class OutboxAttemptInline(ReminderAttemptInline):
+class OutboxViewPermission:
+    """An inline of the outbox's page: whoever may see the outbox sees it."""
+
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         opts = OutboxEmail._meta
         return request.user.has_perm(f"{opts.app_label}.view_{opts.model_name}")
+
+
+class OutboxAttemptInline(OutboxViewPermission, ReminderAttemptInline):
+    pass
 
 
 @admin.register(OutboxEmail)
@@ -294,10 +301,6 @@ class OutboxEmailAdmin(EmailActions, admin.ModelAdmin):
     @admin.display(description=_("headers"))
     def headers(self, email: OutboxEmail) -> str:
         return format_html("<pre>{}</pre>", stored_headers(email))
-
-    @admin.display(description=_("task results"))
-    def task_results(self, email: OutboxEmail) -> str:
-        return format_html('<a href="{}">{}</a>', task_results_url(email.pk), _("Task results"))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -335,10 +338,8 @@ from .admin_suppression import MailEventInline  # noqa: E402
 ReminderAdmin.inlines = (*ReminderAdmin.inlines, MailEventInline)
 
 
-class OutboxEventInline(MailEventInline):
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        opts = OutboxEmail._meta
-        return request.user.has_perm(f"{opts.app_label}.view_{opts.model_name}")
+class OutboxEventInline(OutboxViewPermission, MailEventInline):
+    pass
 
 
 OutboxEmailAdmin.inlines = (*OutboxEmailAdmin.inlines, OutboxEventInline)

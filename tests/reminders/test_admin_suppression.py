@@ -161,3 +161,32 @@ def test_the_lists_events_link_shows_that_addresses_events(admin_client) -> None
 
     assert "recipient=jane%40example.com" in listing and entry.address in listing
     assert "jane@example.com" in events and "other@example.com" not in events
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"address": "x" * 300 + "@example.com", "scope": "all"},
+        {"address": "bob\x00@example.com", "scope": "all"},
+        {"address": "bob@example.com\r\nBcc: eve@example.com", "scope": "all"},
+        {"address": "not an address", "scope": "all"},
+        {"address": "bob@example.com", "scope": "everything"},
+        {},
+    ],
+    ids=["huge", "nul", "header injection", "not an address", "unknown scope", "empty"],
+)
+def test_a_hostile_address_is_a_form_error_and_stores_nothing(admin_client, form) -> None:
+    answer = admin_client.post(ADD, form)
+
+    assert answer.status_code == 200
+    assert answer.context["adminform"].form.errors
+    assert not Suppression.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["?q=%00%ff" + "x" * 5000, "?scope__exact=nope", "?recipient=%00", "?created__gte=yesterday"],
+)
+def test_hostile_list_queries_never_answer_5xx(admin_client, query) -> None:
+    for url in (LIST, EVENTS, reverse("admin:reminders_outboxemail_changelist")):
+        assert admin_client.get(url + query).status_code < 500, url + query
